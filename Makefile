@@ -1,0 +1,30 @@
+# Kindling — the two commands a newcomer runs:
+#   make demo   installs what is missing, builds in release, trains an MLP on Fashion-MNIST
+#   make test   installs what is missing, then runs the whole test suite
+
+SWIFT ?= swift
+DEMO_ARGS ?=
+
+.PHONY: deps demo test build bench train-cnn clean
+
+deps:
+	@bash scripts/install-deps.sh
+
+build: deps
+	$(SWIFT) build -c release --product kindling
+
+demo: build
+	$(SWIFT) run -c release kindling train $(DEMO_ARGS)
+
+train-cnn: build
+	$(SWIFT) run -c release kindling train --model cnn
+
+bench: build
+	$(SWIFT) run -c release kindling bench
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+clean:
+	rm -rf .build

@@ -1,0 +1,64 @@
+// swift-tools-version:6.0
+//
+// Kindling — an educational deep-learning framework in Swift.
+//
+// One manifest serves two worlds. The `Kindling` library is built from
+// `Sources/Kindling` (the reference) unless `KINDLING_WORKSPACE=exercises`
+// is set, in which case it is built from `Exercises/Kindling`, the learner's
+// copy. Everything built on top of it — the CLI, the tests — then runs on the
+// learner's own code.
+import Foundation
+import PackageDescription
+
+let workspace = ProcessInfo.processInfo.environment["KINDLING_WORKSPACE"] ?? "reference"
+let kindlingPath: String
+switch workspace {
+case "exercises": kindlingPath = "Exercises/Kindling"
+case "reference", "": kindlingPath = "Sources/Kindling"
+default: kindlingPath = workspace  // any folder holding a Kindling source tree
+}
+
+let package = Package(
+    name: "Kindling",
+    products: [
+        .library(name: "Kindling", targets: ["Kindling"]),
+        .executable(name: "kindling", targets: ["kindling"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CBLAS",
+            path: "Sources/CBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        .systemLibrary(
+            name: "CZlib",
+            path: "Sources/CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        .target(
+            name: "Kindling",
+            dependencies: ["CBLAS", "CZlib"],
+            path: kindlingPath,
+            swiftSettings: [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+        ),
+        .executableTarget(
+            name: "kindling",
+            dependencies: [
+                "Kindling",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/kindling"
+        ),
+        .testTarget(
+            name: "KindlingTests",
+            dependencies: ["Kindling"],
+            path: "Tests/KindlingTests",
+            resources: [.copy("Data")]
+        ),
+    ]
+)

@@ -1,0 +1,87 @@
+// Shape arithmetic: the small functions every strided tensor library is
+// built on. Each is one idea; lesson 2 (strides, offsets) and lesson 3
+// (broadcasting) ask you to write them.
+
+/// The number of elements in a tensor of the given shape (1 for a scalar `[]`).
+public func elementCount(_ shape: [Int]) -> Int {
+    var n = 1
+    for d in shape { n *= d }
+    return n
+}
+
+/// Row-major ("C order") strides for a shape: the last axis moves by 1, each
+/// earlier axis by the product of the sizes after it.
+///
+///     contiguousStrides([2, 3, 4]) == [12, 4, 1]
+public func contiguousStrides(_ shape: [Int]) -> [Int] {
+    var strides = [Int](repeating: 1, count: shape.count)
+    var step = 1
+    for axis in stride(from: shape.count - 1, through: 0, by: -1) {
+        strides[axis] = step
+        step *= max(shape[axis], 1)
+    }
+    return strides
+}
+
+/// The storage offset of the element at `index`: `offset + Σ index[i]·strides[i]`.
+public func storageOffset(of index: [Int], strides: [Int], offset: Int = 0) -> Int {
+    var position = offset
+    for axis in 0..<index.count { position += index[axis] * strides[axis] }
+    return position
+}
+
+/// Whether a (shape, strides) pair walks memory exactly in row-major order with
+/// no gaps — the condition for the fast flat-loop kernels. Axes of size 1 may
+/// have any stride.
+public func isContiguous(shape: [Int], strides: [Int]) -> Bool {
+    var expected = 1
+    for axis in stride(from: shape.count - 1, through: 0, by: -1) where shape[axis] != 1 {
+        if strides[axis] != expected { return false }
+        expected *= shape[axis]
+    }
+    return true
+}
+
+/// The shape two operands broadcast to, following NumPy/PyTorch rules: align
+/// the shapes at their last axis; two sizes are compatible when equal or when
+/// one of them is 1. Traps with a message naming `op` and both shapes otherwise.
+///
+///     broadcastShapes([3, 1], [4]) == [3, 4]
+public func broadcastShapes(_ a: [Int], _ b: [Int], op: String = "broadcast") -> [Int] {
+    let rank = max(a.count, b.count)
+    var result = [Int](repeating: 1, count: rank)
+    for i in 0..<rank {
+        let da = i < rank - a.count ? 1 : a[i - (rank - a.count)]
+        let db = i < rank - b.count ? 1 : b[i - (rank - b.count)]
+        precondition(da == db || da == 1 || db == 1,
+                     "\(op): shapes \(a) and \(b) cannot be broadcast together (axis \(i): \(da) vs \(db))")
+        result[i] = da == 1 ? db : da
+    }
+    return result
+}
+
+/// The strides that let a tensor of `shape`/`strides` be read as if it had the
+/// larger broadcast shape `target`: new leading axes and stretched size-1 axes
+/// get stride 0, so the same element is read again and again without copying.
+public func broadcastStrides(shape: [Int], strides: [Int], to target: [Int]) -> [Int] {
+    let lead = target.count - shape.count
+    precondition(lead >= 0, "expand: cannot expand \(shape) to fewer dimensions \(target)")
+    var result = [Int](repeating: 0, count: target.count)
+    for i in 0..<shape.count {
+        if shape[i] == target[lead + i] {
+            result[lead + i] = strides[i]
+        } else {
+            precondition(shape[i] == 1, "expand: shape \(shape) cannot be expanded to \(target)")
+            result[lead + i] = 0
+        }
+    }
+    return result
+}
+
+/// Turns a possibly negative axis (−1 is the last) into an index in `0..<rank`,
+/// trapping with a message naming `op` when it is out of range.
+public func normalizedAxis(_ axis: Int, rank: Int, op: String) -> Int {
+    let a = axis < 0 ? axis + rank : axis
+    precondition(a >= 0 && a < max(rank, 1), "\(op): axis \(axis) is out of range for a tensor of rank \(rank)")
+    return a
+}
