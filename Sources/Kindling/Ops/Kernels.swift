@@ -156,6 +156,12 @@ func zipElements(_ a: Tensor, _ b: Tensor, op: String, _ f: (Float, Float) -> Fl
         parallelChunks(out.count) { range in
             for i in range { o[i] = f(sa[i], v) }
         }
+    } else if a.shape == shape && a.isContiguous && b.isContiguous && isTrailingBlock(b.shape, of: shape) {
+        let sa = pa + a.offset, sb = pb + b.offset, row = b.count  // fast path: matrix ⊙ row (a bias)
+        for r in 0..<(out.count / Swift.max(row, 1)) {
+            let oa = sa + r * row, oo = o + r * row
+            for i in 0..<row { oo[i] = f(oa[i], sb[i]) }
+        }
     } else {
         let sa = broadcastStrides(shape: a.shape, strides: a.strides, to: shape)
         let sb = broadcastStrides(shape: b.shape, strides: b.strides, to: shape)
@@ -164,6 +170,13 @@ func zipElements(_ a: Tensor, _ b: Tensor, op: String, _ f: (Float, Float) -> Fl
         }
     }
     return Tensor(storage: out, shape: shape)
+}
+
+/// Whether `small` (ignoring leading 1s) is exactly the last axes of `big`, so
+/// that broadcasting `small` repeats one contiguous block.
+func isTrailingBlock(_ small: [Int], of big: [Int]) -> Bool {
+    let trimmed = Array(small.drop(while: { $0 == 1 }))
+    return trimmed.count <= big.count && Array(big.suffix(trimmed.count)) == trimmed
 }
 
 extension Tensor {

@@ -1,0 +1,104 @@
+import ArgumentParser
+import Foundation
+import Kindling
+
+/// `kindling bench`: the standard workloads, one `name value unit` line each.
+/// `bench/bench_torch.py` runs the same workloads in PyTorch, so the two can
+/// be compared side by side on one machine.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Time the standard workloads; prints `name value unit` lines.")
+
+    @Option(help: "Run only these workloads (comma-separated: mlp,cnn,tiny,matmul,eltwise).")
+    var only: String?
+
+    @Option(help: "Directory holding the Fashion-MNIST files.")
+    var data: String?
+
+    func run() throws {
+        let selected = Set((only ?? "mlp,cnn,tiny,matmul,eltwise").split(separator: ",").map(String.init))
+        if selected.contains("mlp") || selected.contains("cnn") {
+            let (train, test) = try loadFashionMNIST(directory: data)
+            if selected.contains("mlp") {
+                let (seconds, acc) = epochBenchmark(.mlp, lr: 0.1, train: train, test: test)
+                report("mlp_epoch_s", seconds, "s")
+                report("mlp_1epoch_test_acc", acc, "fraction")
+            }
+            if selected.contains("cnn") {
+                let (seconds, acc) = epochBenchmark(.cnn, lr: 0.05, train: train, test: test)
+                report("cnn_epoch_s", seconds, "s")
+                report("cnn_1epoch_test_acc", acc, "fraction")
+            }
+        }
+        if selected.contains("tiny") { report("tiny_fwd_bwd_us", tinyForwardBackward(), "us") }
+        if selected.contains("matmul") { report("matmul1024_gflops", matmulGflops(), "GFLOP/s") }
+        if selected.contains("eltwise") { report("eltwise4M_ms", elementwiseMilliseconds(), "ms") }
+    }
+
+    private func report(_ name: String, _ value: Double, _ unit: String) {
+        print("\(name) \(String(format: "%.4g", value)) \(unit)")
+        fflush(stdout)
+    }
+}
+
+/// Seconds since some fixed point, for timing.
+func now() -> Double { Date().timeIntervalSinceReferenceDate }
+
+/// One epoch of plain SGD (batch 64, shuffled) and the test accuracy after it.
+func epochBenchmark(_ which: BuiltinModel, lr: Float, train: TensorDataset, test: TensorDataset) -> (Double, Double) {
+    manualSeed(0)
+    let model = which.make()
+    let opt = SGD(parameters: model.parameters(), learningRate: lr)
+    let loader = DataLoader(train, batchSize: 64, shuffle: true, seed: 0)
+    let start = now()
+    for batch in loader {
+        let loss = crossEntropy(model(batch.inputs), batch.labels)
+        opt.zeroGrad()
+        loss.backward()
+        opt.step()
+    }
+    let seconds = now() - start
+    return (seconds, accuracy(of: model, on: test))
+}
+
+/// µs per `(a*b + a).sum().backward()` on 4×4 tensors.
+func tinyForwardBackward() -> Double {
+    let a = Tensor.randn([4, 4], requiresGrad: true), b = Tensor.randn([4, 4], requiresGrad: true)
+    func once() {
+        a.grad = nil
+        b.grad = nil
+        (a * b + a).sum().backward()
+    }
+    for _ in 0..<1000 { once() }
+    let iterations = 20000
+    let start = now()
+    for _ in 0..<iterations { once() }
+    return (now() - start) / Double(iterations) * 1e6
+}
+
+/// GFLOP/s of a 1024×1024 by 1024×1024 product (median of repeats).
+func matmulGflops() -> Double {
+    let a = Tensor.randn([1024, 1024]), b = Tensor.randn([1024, 1024])
+    _ = a.matmul(b)
+    var times: [Double] = []
+    for _ in 0..<10 {
+        let start = now()
+        _ = a.matmul(b)
+        times.append(now() - start)
+    }
+    let median = times.sorted()[times.count / 2]
+    return 2 * pow(1024, 3) / median / 1e9
+}
+
+/// Milliseconds per `x*y + x` over 4,194,304 elements (median of repeats).
+func elementwiseMilliseconds() -> Double {
+    let x = Tensor.randn([4_194_304]), y = Tensor.randn([4_194_304])
+    _ = x * y + x
+    var times: [Double] = []
+    for _ in 0..<20 {
+        let start = now()
+        _ = x * y + x
+        times.append(now() - start)
+    }
+    return times.sorted()[times.count / 2] * 1e3
+}

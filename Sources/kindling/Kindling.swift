@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// The `kindling` command: train models, benchmark the library.
+@main
+struct KindlingCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kindling",
+        abstract: "Kindling — a small deep-learning framework in Swift.",
+        subcommands: [Train.self, Bench.self],
+        defaultSubcommand: Train.self
+    )
+}

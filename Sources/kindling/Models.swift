@@ -1,0 +1,35 @@
+import Kindling
+
+/// The built-in models the CLI trains, benchmarks and draws.
+enum BuiltinModel: String, ExpressibleByArgument, CaseIterable {
+    case mlp, cnn
+
+    /// A fresh, randomly initialized instance.
+    func make() -> Sequential {
+        switch self {
+        case .mlp:
+            // 784 → 128 → 10, the classic first network.
+            return Sequential(Flatten(), Linear(784, 128), ReLU(), Linear(128, 10))
+        case .cnn:
+            // Two conv/pool stages, then a linear classifier: 28 → 26 → 13 → 11 → 5.
+            return Sequential(
+                Conv2d(1, 8, kernelSize: 3), ReLU(), MaxPool2d(2),
+                Conv2d(8, 16, kernelSize: 3), ReLU(), MaxPool2d(2),
+                Flatten(), Linear(400, 10))
+        }
+    }
+}
+
+/// The fraction of `dataset` that `model` classifies correctly (eval mode, no graph).
+func accuracy(of model: Module, on dataset: any Dataset, batchSize: Int = 1000) -> Double {
+    model.eval()
+    defer { model.train() }
+    return noGrad {
+        var correct = 0
+        for batch in DataLoader(dataset, batchSize: batchSize) {
+            let predicted = model(batch.inputs).argmax(axis: 1).toArray()
+            for (p, label) in zip(predicted, batch.labels) where Int(p) == label { correct += 1 }
+        }
+        return Double(correct) / Double(max(dataset.count, 1))
+    }
+}
