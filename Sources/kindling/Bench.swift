@@ -36,8 +36,7 @@ struct Bench: ParsableCommand {
     }
 
     private func report(_ name: String, _ value: Double, _ unit: String) {
-        print("\(name) \(String(format: "%.4g", value)) \(unit)")
-        fflush(stdout)
+        FileHandle.standardOutput.write(Data("\(name) \(String(format: "%.4g", value)) \(unit)\n".utf8))
     }
 }
 

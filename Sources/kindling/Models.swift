@@ -1,3 +1,4 @@
+import ArgumentParser
 import Kindling
 
 /// The built-in models the CLI trains, benchmarks and draws.

@@ -16,11 +16,17 @@ struct Train: ParsableCommand {
     @Option(help: "Examples per optimizer step.")
     var batchSize = 64
 
-    @Option(help: "Learning rate (default: 0.1 for sgd, 0.001 for adam).")
+    @Option(help: "Learning rate (default: 0.05 for sgd, 0.001 for adam).")
     var lr: Float?
 
-    @Option(help: "The optimizer: sgd (with momentum 0.9 for the cnn) or adam.")
+    @Option(help: "The optimizer: sgd or adam.")
     var optimizer: OptimizerChoice = .sgd
+
+    @Option(help: "SGD momentum (default: 0.9).")
+    var momentum: Float = 0.9
+
+    @Option(help: "Learning-rate schedule over the epochs: cosine, step (×0.1 every third of the run) or none.")
+    var schedule: ScheduleChoice = .cosine
 
     @Option(help: "Random seed for initialization and shuffling.")
     var seed: UInt64 = 0
@@ -32,6 +38,7 @@ struct Train: ParsableCommand {
     var data: String?
 
     enum OptimizerChoice: String, ExpressibleByArgument { case sgd, adam }
+    enum ScheduleChoice: String, ExpressibleByArgument { case cosine, step, none }
 
     func validate() throws {
         if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1") }
@@ -46,14 +53,19 @@ struct Train: ParsableCommand {
         let epochs = self.epochs ?? (model == .mlp ? 10 : 5)
         let opt: Optimizer
         switch optimizer {
-        case .sgd: opt = SGD(parameters: net.parameters(), learningRate: lr ?? (model == .mlp ? 0.1 : 0.05),
-                             momentum: model == .mlp ? 0 : 0.9)
+        case .sgd: opt = SGD(parameters: net.parameters(), learningRate: lr ?? 0.05, momentum: momentum)
         case .adam: opt = Adam(parameters: net.parameters(), learningRate: lr ?? 1e-3)
         }
         print("Training \(model.rawValue) (\(net.parameterCount) parameters) on Fashion-MNIST: "
               + "\(train.count) training, \(test.count) test images; \(epochs) epochs, batch \(batchSize), "
-              + "\(optimizer.rawValue) lr \(opt.learningRate), seed \(seed)")
+              + "\(optimizer.rawValue) lr \(opt.learningRate)\(optimizer == .sgd ? " momentum \(momentum)" : ""), \(schedule.rawValue) schedule, seed \(seed)")
 
+        let scheduler: LRScheduler?
+        switch schedule {
+        case .cosine: scheduler = CosineAnnealingLR(opt, totalEpochs: epochs)
+        case .step: scheduler = StepLR(opt, stepSize: max(1, epochs / 3), gamma: 0.1)
+        case .none: scheduler = nil
+        }
         let loader = DataLoader(train, batchSize: batchSize, shuffle: true, seed: seed)
         let started = Date()
         var accuracies: [Double] = []
@@ -70,6 +82,7 @@ struct Train: ParsableCommand {
                 bar.update(done: i + 1, samples: seen, loss: runningLoss / Double(seen))
             }
             bar.finish()
+            scheduler?.step()
             let acc = accuracy(of: net, on: test)
             accuracies.append(acc)
             let seconds = Date().timeIntervalSince(bar.start)

@@ -145,11 +145,13 @@ private func parseIDX(_ bytes: [UInt8], path: String) throws -> IDXArray {
     }
     let dtype = bytes[2], rank = Int(bytes[3])
     guard dtype == 0x08 else {
-        throw fail("unsupported element type 0x\(hex(dtype)) (\(idxTypeName(dtype))); only 0x08 (unsigned byte) is supported")
+        throw fail("unsupported element type 0x\(hex(dtype)) (\(idxTypeName(dtype))); "
+                   + "only 0x08 (unsigned byte) is supported")
     }
     let headerSize = 4 + 4 * rank
     guard bytes.count >= headerSize else {
-        throw fail("truncated header: rank \(rank) needs a \(headerSize)-byte header, the file has \(bytes.count) bytes")
+        throw fail("truncated header: rank \(rank) needs a \(headerSize)-byte header, "
+                   + "the file has \(bytes.count) bytes")
     }
     let shape = (0..<rank).map { bigEndianUInt32(bytes, at: 4 + 4 * $0) }
     let (expected, overflow) = shape.reduce((1, false)) { acc, n in
@@ -163,7 +165,8 @@ private func parseIDX(_ bytes: [UInt8], path: String) throws -> IDXArray {
         throw fail("truncated data: shape \(shape) needs \(expected) bytes, found \(found)")
     }
     guard found == expected else {
-        throw fail("trailing garbage: \(found - expected) extra bytes after the \(expected) data bytes of shape \(shape)")
+        throw fail("trailing garbage: \(found - expected) extra bytes after the \(expected) data bytes "
+                   + "of shape \(shape)")
     }
     return IDXArray(shape: shape, bytes: Array(bytes[headerSize...]))
 }

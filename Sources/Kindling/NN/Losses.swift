@@ -52,8 +52,10 @@ public func crossEntropy(_ logits: Tensor, _ targets: [Int]) -> Tensor {
         for j in 0..<classes { prow[j] *= inverse }
         total += Double(m + logf(sum) - row[targets[i]])
     }
+    withExtendedLifetime(x) {}  // `src` points into x's storage
     let loss = Tensor(scalar: Float(total / Double(n)))
-    return Tensor.record(loss, op: "crossEntropy", inputs: [logits]) { g in
+    return Tensor.record(loss, op: "crossEntropy", inputs: [logits]) { [probabilities] g in
+        let p = probabilities.storage.base
         let scale = g.item() / Float(n)
         let grad = Tensor(storage: Storage(uninitializedCount: n * classes), shape: [n, classes])
         let d = grad.storage.base

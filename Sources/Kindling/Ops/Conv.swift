@@ -101,7 +101,7 @@ extension Tensor {
 
         // 1. every receptive field into a column;
         let cols = Storage(uninitializedCount: g.patch * g.columns)
-        im2col(x.storage.base + x.offset, g, into: cols.base)
+        withExtendedLifetime(x) { im2col(x.storage.base + x.offset, g, into: cols.base) }
         // 2. one product: [O, CKK] × [CKK, N·L] = [O, N·L];
         let product = Storage(uninitializedCount: o * g.columns)
         gemm(wt.storage.base + wt.offset, g.patch, 1, cols.base, g.columns, 1, product.base,
@@ -188,12 +188,14 @@ extension Tensor {
                 }
             }
         }
+        withExtendedLifetime(x) {}  // `src` points into x's storage
         let original = shape
         return Tensor.record(out, op: "maxPool2d", inputs: [self]) { g in
             let dx = Tensor.zeros(original)
             let gc = g.contiguous()
             let d = dx.storage.base, gs = gc.storage.base + gc.offset
             for k in 0..<argmax.count { d[Int(argmax[k])] += gs[k] }
+            withExtendedLifetime(gc) {}
             return [dx]
         }
     }

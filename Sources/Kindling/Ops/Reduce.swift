@@ -23,6 +23,7 @@ func reduceAxis(_ x: Tensor, axis: Int, initial: Float, _ combine: (Float, Float
             for i in 0..<inner { row[i] = combine(row[i], s[i]) }  // vectorizes over i
         }
     }
+    withExtendedLifetime(x) {}  // `src` points into x's storage
     return Tensor(storage: out, shape: outShape)
 }
 
@@ -141,8 +142,10 @@ extension Tensor {
             let o = k / inner, i = k % inner
             dst[k] = src[(o * n + Int(ix[k])) * inner + i]
         }
+        withExtendedLifetime(x) {}
         let original = shape
-        return Tensor.record(out, op: op, inputs: [self]) { g in
+        return Tensor.record(out, op: op, inputs: [self]) { [index] g in
+            let ix = index.storage.base
             let full = Tensor.zeros(original)
             let gc = g.contiguous()
             let d = full.storage.base, s = gc.storage.base + gc.offset
@@ -150,6 +153,7 @@ extension Tensor {
                 let o = k / inner, i = k % inner
                 d[(o * n + Int(ix[k])) * inner + i] += s[k]
             }
+            withExtendedLifetime(gc) {}
             return [full]
         }
     }
@@ -180,6 +184,7 @@ extension Tensor {
                 dst[o * inner + i] = Float(bestIndex)
             }
         }
+        withExtendedLifetime(x) {}
         return out
     }
 

@@ -46,7 +46,7 @@ extension Tensor: CustomStringConvertible {
             return formatAxis(axis + 1, start: start + i * step, values: values, width: width, elide: elide, indent: indent + 1)
         }
         if axis == rank - 1 { return "[" + parts.joined(separator: ", ") + "]" }
-        let separator = "," + String(repeating: "\n", count: rank - axis - 1) + String(repeating: " ", count: indent)
+        let separator = "," + String(repeating: "\n", count: rank - axis - 1) + String(repeating: " ", count: indent + 1)
         return "[" + parts.joined(separator: separator) + "]"
     }
 }

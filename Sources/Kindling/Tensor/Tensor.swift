@@ -99,7 +99,7 @@ public final class Tensor {
     /// All elements in row-major order, as a Swift array.
     public func toArray() -> [Float] {
         let c = contiguous()
-        return Array(UnsafeBufferPointer(start: c.storage.base + c.offset, count: c.count))
+        return withExtendedLifetime(c) { Array(UnsafeBufferPointer(start: c.storage.base + c.offset, count: c.count)) }
     }
 
     /// The single value of a one-element tensor.

@@ -171,6 +171,7 @@ extension Tensor {
             for (r, i) in indices.enumerated() {
                 for k in 0..<rowSize { d[i * rowSize + k] += s[r * rowSize + k] }
             }
+            withExtendedLifetime(gc) {}
             return [full]
         }
     }

@@ -1,0 +1,296 @@
+import Foundation
+import Kindling
+import Testing
+
+// MARK: - Helpers
+
+/// A fresh, empty directory for one test's files.
+private func makeTemporaryDirectory() throws -> String {
+    let path = FileManager.default.temporaryDirectory
+        .appendingPathComponent("kindling-data-tests-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+/// The bytes of an IDX file: magic, type, rank, big-endian dimensions, data.
+private func idxBytes(shape: [Int], data: [UInt8], dtype: UInt8 = 0x08) -> [UInt8] {
+    var bytes: [UInt8] = [0, 0, dtype, UInt8(shape.count)]
+    for n in shape {
+        bytes += [UInt8(n >> 24 & 0xFF), UInt8(n >> 16 & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n & 0xFF)]
+    }
+    return bytes + data
+}
+
+/// Writes `bytes` to `name` inside `directory`; returns the path.
+@discardableResult
+private func write(_ bytes: [UInt8], _ name: String, in directory: String) throws -> String {
+    let path = (directory as NSString).appendingPathComponent(name)
+    try Data(bytes).write(to: URL(fileURLWithPath: path))
+    return path
+}
+
+/// Gzips `path` into `path.gz` with the system's `gzip` (keeping the original); returns the new path.
+@discardableResult
+private func gzip(_ path: String) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/gzip")
+    process.arguments = ["-k", "-f", "-n", path]
+    try process.run()
+    process.waitUntilExit()
+    try #require(process.terminationStatus == 0, "gzip failed on \(path)")
+    return path + ".gz"
+}
+
+/// Expects `body` to throw a `DataError` whose description names `path` and contains `words`.
+private func expectDataError(_ path: String, mentioning words: String...,
+                             sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> Void) {
+    let error = #expect(throws: DataError.self, sourceLocation: sourceLocation) { try body() }
+    guard let error else { return }
+    #expect(error.description.contains(path), "\(error) should name \(path)", sourceLocation: sourceLocation)
+    for word in words {
+        #expect(error.description.contains(word), "\(error) should mention '\(word)'", sourceLocation: sourceLocation)
+    }
+}
+
+/// A dataset of `n` examples whose input is `[i, 10 i]` and target `i`, served
+/// through the protocol's default (stacking) `batch`.
+private struct CountingDataset: Dataset {
+    let count: Int
+    func example(at index: Int) -> (input: Tensor, target: Tensor) {
+        (Tensor([Float(index), Float(10 * index)]), Tensor(scalar: Float(index)))
+    }
+}
+
+/// All labels served by one epoch of `loader`, batch by batch.
+private func epochLabels(_ loader: DataLoader) -> [[Int]] {
+    loader.map(\.labels)
+}
+
+// MARK: - IDX
+
+@Suite struct DataTests {
+    @Test func idxPlainRoundTrip() throws {
+        let dir = try makeTemporaryDirectory()
+        let data = (0..<24).map { UInt8($0 * 10) }
+        let path = try write(idxBytes(shape: [2, 3, 4], data: data), "images-idx3-ubyte", in: dir)
+        let array = try readIDX(path)
+        #expect(array.shape == [2, 3, 4])
+        #expect(array.bytes == data)
+    }
+
+    @Test func idxGzipRoundTrip() throws {
+        let dir = try makeTemporaryDirectory()
+        let data = (0..<5000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        let plain = try write(idxBytes(shape: [5000], data: data), "labels-idx1-ubyte", in: dir)
+        let array = try readIDX(try gzip(plain))
+        #expect(array.shape == [5000])
+        #expect(array.bytes == data)
+    }
+
+    @Test func idxMissingFile() throws {
+        let path = try makeTemporaryDirectory() + "/nope-idx1-ubyte"
+        expectDataError(path, mentioning: "no such file") { _ = try readIDX(path) }
+    }
+
+    @Test func idxBadMagic() throws {
+        let dir = try makeTemporaryDirectory()
+        let path = try write([0x50, 0x4B, 0x03, 0x04, 1, 2, 3, 4], "zip-not-idx", in: dir)
+        expectDataError(path, mentioning: "bad magic") { _ = try readIDX(path) }
+    }
+
+    @Test func idxUnsupportedType() throws {
+        let dir = try makeTemporaryDirectory()
+        let path = try write(idxBytes(shape: [1], data: [0, 0, 0, 0], dtype: 0x0D), "floats", in: dir)
+        expectDataError(path, mentioning: "unsupported", "0x0d") { _ = try readIDX(path) }
+    }
+
+    @Test func idxTruncatedHeader() throws {
+        let dir = try makeTemporaryDirectory()
+        let tiny = try write([0, 0, 8], "tiny", in: dir)
+        expectDataError(tiny, mentioning: "truncated header") { _ = try readIDX(tiny) }
+        // Rank 3 promises 12 bytes of dimensions; give only 5.
+        let short = try write([0, 0, 8, 3, 0, 0, 0, 2, 0], "short", in: dir)
+        expectDataError(short, mentioning: "truncated header") { _ = try readIDX(short) }
+    }
+
+    @Test func idxTruncatedData() throws {
+        let dir = try makeTemporaryDirectory()
+        let path = try write(idxBytes(shape: [10, 28, 28], data: [UInt8](repeating: 1, count: 100)), "cut", in: dir)
+        expectDataError(path, mentioning: "truncated data", "7840", "100") { _ = try readIDX(path) }
+    }
+
+    @Test func idxTrailingGarbage() throws {
+        let dir = try makeTemporaryDirectory()
+        let path = try write(idxBytes(shape: [2], data: [1, 2, 3]), "long", in: dir)
+        expectDataError(path, mentioning: "trailing garbage") { _ = try readIDX(path) }
+    }
+
+    @Test func idxTruncatedGzip() throws {
+        let dir = try makeTemporaryDirectory()
+        let data = (0..<20_000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 / 7) }
+        let full = try gzip(try write(idxBytes(shape: [20_000], data: data), "labels", in: dir))
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: full)))
+        let cut = try write(Array(bytes.prefix(bytes.count / 2)), "labels-cut.gz", in: dir)
+        expectDataError(cut, mentioning: "corrupt gzip") { _ = try readIDX(cut) }
+        // Lose only the 8-byte trailer (checksum and size): still an error.
+        let noTrailer = try write(Array(bytes.dropLast(8)), "labels-notrailer.gz", in: dir)
+        expectDataError(noTrailer, mentioning: "corrupt gzip") { _ = try readIDX(noTrailer) }
+    }
+
+    @Test func idxCorruptGzip() throws {
+        let dir = try makeTemporaryDirectory()
+        let data = (0..<20_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        let full = try gzip(try write(idxBytes(shape: [20_000], data: data), "labels", in: dir))
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: full)))
+        for i in stride(from: 20, to: bytes.count - 8, by: 3) { bytes[i] ^= 0x5A }
+        let bad = try write(bytes, "labels-bad.gz", in: dir)
+        expectDataError(bad, mentioning: "corrupt gzip") { _ = try readIDX(bad) }
+    }
+
+    // MARK: - Datasets and loaders
+
+    @Test func tensorDatasetBatchGathersRows() {
+        let inputs = Tensor((0..<10).map(Float.init), shape: [5, 2])
+        let dataset = TensorDataset(inputs: inputs, targets: Tensor([7, 8, 9, 1, 2]))
+        #expect(dataset.count == 5)
+        let batch = dataset.batch([3, 0, 3])
+        #expect(batch.inputs.shape == [3, 2])
+        #expect(batch.inputs.toArray() == [6, 7, 0, 1, 6, 7])
+        #expect(batch.targets.shape == [3])
+        #expect(batch.labels == [1, 7, 1])
+        let example = dataset.example(at: 4)
+        #expect(example.input.toArray() == [8, 9])
+        #expect(example.target.item() == 2)
+    }
+
+    @Test func defaultBatchStacksExamples() {
+        let batch = CountingDataset(count: 6).batch([2, 5])
+        #expect(batch.inputs.shape == [2, 2])
+        #expect(batch.inputs.toArray() == [2, 20, 5, 50])
+        #expect(batch.labels == [2, 5])
+    }
+
+    @Test func loaderBatchCountsInOrder() {
+        let loader = DataLoader(CountingDataset(count: 10), batchSize: 3)
+        #expect(loader.count == 4)
+        #expect(epochLabels(loader) == [[0, 1, 2], [3, 4, 5], [6, 7, 8], [9]])
+        let exact = DataLoader(CountingDataset(count: 9), batchSize: 3)
+        #expect(exact.count == 3)
+        #expect(Array(exact).count == 3)
+    }
+
+    @Test func loaderDropLast() {
+        let loader = DataLoader(CountingDataset(count: 10), batchSize: 3, dropLast: true)
+        #expect(loader.count == 3)
+        let batches = epochLabels(loader)
+        #expect(batches.count == 3)
+        #expect(batches.allSatisfy { $0.count == 3 })
+        let tooFew = DataLoader(CountingDataset(count: 2), batchSize: 3, dropLast: true)
+        #expect(tooFew.count == 0)
+        #expect(Array(tooFew).isEmpty)
+    }
+
+    @Test func loaderVisitsEveryIndexOncePerEpoch() {
+        let loader = DataLoader(CountingDataset(count: 103), batchSize: 10, shuffle: true, seed: 7)
+        for _ in 0..<3 {
+            let seen = epochLabels(loader).flatMap { $0 }
+            #expect(seen.count == 103)
+            #expect(seen.sorted() == Array(0..<103))
+        }
+        #expect(loader.epoch == 3)
+    }
+
+    @Test func seededShuffleIsDeterministic() {
+        let data = TensorDataset(inputs: Tensor.zeros([50, 1]), targets: Tensor((0..<50).map(Float.init)))
+        let a = DataLoader(data, batchSize: 8, shuffle: true, seed: 42)
+        let b = DataLoader(data, batchSize: 8, shuffle: true, seed: 42)
+        let aEpochs = (0..<3).map { _ in epochLabels(a).flatMap { $0 } }
+        let bEpochs = (0..<3).map { _ in epochLabels(b).flatMap { $0 } }
+        #expect(aEpochs == bEpochs, "same seed, same orders")
+        #expect(aEpochs[0] != aEpochs[1], "each epoch reshuffles")
+        #expect(aEpochs[0] != Array(0..<50), "shuffled, not in order")
+        let c = DataLoader(data, batchSize: 8, shuffle: true, seed: 43)
+        #expect(epochLabels(c).flatMap { $0 } != aEpochs[0], "another seed, another order")
+    }
+
+    @Test func randomPermutationIsAPermutation() {
+        var generator = SeededGenerator(seed: 1)
+        let p = randomPermutation(1000, using: &generator)
+        #expect(p.sorted() == Array(0..<1000))
+        #expect(randomPermutation(0, using: &generator).isEmpty)
+        #expect(randomPermutation(1, using: &generator) == [0])
+    }
+
+    // MARK: - Fashion-MNIST
+
+    @Test func fashionMNISTSearchPathOrder() {
+        let path = FashionMNIST.searchPath(directory: "/my/data")
+        #expect(path.first == "/my/data")
+        #expect(path.last == FashionMNIST.systemDirectory)
+        #expect(FashionMNIST.classNames.count == 10)
+        #expect(FashionMNIST.classNames[9] == "Ankle boot")
+    }
+
+    @Test func fashionMNISTNotFoundExplainsWhatToDo() throws {
+        let missing = try makeTemporaryDirectory() + "/nothing-here"
+        let error = #expect(throws: DataError.self) {
+            _ = try FashionMNIST.load(.train, searching: [missing, "/also/missing"])
+        }
+        let message = try #require(error).description
+        #expect(message.contains("train-images-idx3-ubyte"))
+        #expect(message.contains(missing))
+        #expect(message.contains("/also/missing"))
+        #expect(message.contains(
+            "install with `sudo apt-get install dataset-fashion-mnist`, or pass a directory / set KINDLING_FASHION_MNIST"))
+    }
+
+    @Test func fashionMNISTLoadsASmallDirectory() throws {
+        let dir = try makeTemporaryDirectory()
+        let pixels = (0..<(3 * 28 * 28)).map { UInt8($0 % 256) }
+        try gzip(try write(idxBytes(shape: [3, 28, 28], data: pixels), "t10k-images-idx3-ubyte", in: dir))
+        try write(idxBytes(shape: [3], data: [9, 0, 4]), "t10k-labels-idx1-ubyte", in: dir)  // plain, no .gz
+        let test = try FashionMNIST.load(.test, directory: dir)
+        #expect(test.inputs.shape == [3, 1, 28, 28])
+        #expect(test.targets.shape == [3])
+        #expect(test.inputs.toArray() == pixels.map { Float($0) / 255 })
+        #expect(test.batch([0, 1, 2]).labels == [9, 0, 4])
+    }
+
+    @Test func fashionMNISTRejectsMismatchedFiles() throws {
+        let dir = try makeTemporaryDirectory()
+        let blank = [UInt8](repeating: 0, count: 2 * 784)
+        try write(idxBytes(shape: [2, 28, 28], data: blank), "train-images-idx3-ubyte", in: dir)
+        let labels = try write(idxBytes(shape: [3], data: [1, 2, 3]), "train-labels-idx1-ubyte", in: dir)
+        expectDataError(labels, mentioning: "3 labels", "2 images") {
+            _ = try FashionMNIST.load(.train, directory: dir)
+        }
+
+        let small = try makeTemporaryDirectory()
+        let images = try write(idxBytes(shape: [2, 8, 8], data: Array(blank.prefix(128))), "train-images-idx3-ubyte", in: small)
+        try write(idxBytes(shape: [2], data: [1, 2]), "train-labels-idx1-ubyte", in: small)
+        expectDataError(images, mentioning: "28") { _ = try FashionMNIST.load(.train, directory: small) }
+    }
+
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: FashionMNIST.systemDirectory),
+                   "Fashion-MNIST is not installed (sudo apt-get install dataset-fashion-mnist)"))
+    func fashionMNISTRealDataset() throws {
+        let start = Date()
+        let train = try FashionMNIST.load(.train, directory: FashionMNIST.systemDirectory)
+        let seconds = Date().timeIntervalSince(start)
+        print("Fashion-MNIST train loaded in \(String(format: "%.3f", seconds)) s")
+        let test = try FashionMNIST.load(.test, directory: FashionMNIST.systemDirectory)
+        #expect(train.count == 60_000)
+        #expect(test.count == 10_000)
+        #expect(train.inputs.shape == [60_000, 1, 28, 28])
+        #expect(test.inputs.shape == [10_000, 1, 28, 28])
+        #expect(train.targets.shape == [60_000])
+        for (dataset, perClass) in [(train, 6000), (test, 1000)] {
+            let labels = dataset.targets.toArray().map { Int($0) }
+            #expect(labels.allSatisfy { (0..<10).contains($0) })
+            #expect((0..<10).allSatisfy { c in labels.count(where: { $0 == c }) == perClass }, "balanced classes")
+            let pixels = dataset.inputs.toArray()
+            #expect(pixels.min() == 0 && pixels.max() == 1)
+        }
+        #expect(test.batch([0]).labels == [9], "the first test image is an ankle boot")
+    }
+}
