@@ -1,0 +1,235 @@
+#!/usr/bin/env python3
+"""PyTorch reference benchmark for Kindling.
+
+Prints exactly one line `name value unit` per workload, in this order:
+
+    mlp_epoch_s            wall seconds for one Fashion-MNIST epoch of the MLP
+    mlp_1epoch_test_acc    test accuracy after that epoch (fraction)
+    cnn_epoch_s            wall seconds for one epoch of the small CNN
+    cnn_1epoch_test_acc    test accuracy after that epoch (fraction)
+    tiny_fwd_bwd_us        µs per (a*b + a).sum().backward() on 4x4 tensors
+    matmul1024_gflops      1024x1024 @ 1024x1024 float32 throughput
+    eltwise4M_ms           ms per x*y + x on 4,194,304-element tensors
+
+The workloads mirror Kindling's own benchmark so the two can be compared:
+the data set is pre-loaded into one tensor and batches are gathered with a
+shuffled index permutation (no DataLoader, no worker processes).
+
+Usage:
+    python bench/bench_torch.py [--data DIR] [--only NAME[,NAME...]]
+
+Environment: THREADS (default 2) sets torch.set_num_threads;
+KINDLING_FASHION_MNIST is used as the data folder when --data is not given.
+"""
+
+import argparse
+import gzip
+import os
+import statistics
+import struct
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+DEFAULT_DATA = "/usr/share/datasets/fashion-mnist"
+WORKLOADS = ["mlp", "cnn", "tiny", "matmul", "eltwise"]
+
+
+# ---------------------------------------------------------------- data
+
+def read_idx(path):
+    """Reads a (gzipped) IDX file into a numpy array of its declared shape."""
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        data = f.read()
+    zero, dtype_code, ndim = struct.unpack(">HBB", data[:4])
+    if zero != 0 or dtype_code != 0x08:
+        raise ValueError(f"{path}: not an unsigned-byte IDX file")
+    dims = struct.unpack(">" + "I" * ndim, data[4:4 + 4 * ndim])
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+def find_file(folder, stem):
+    for name in (stem + ".gz", stem):
+        path = os.path.join(folder, name)
+        if os.path.exists(path):
+            return path
+    raise FileNotFoundError(f"{stem}(.gz) not found in {folder}")
+
+
+def load_split(folder, split):
+    images = read_idx(find_file(folder, f"{split}-images-idx3-ubyte"))
+    labels = read_idx(find_file(folder, f"{split}-labels-idx1-ubyte"))
+    x = torch.from_numpy(images.astype(np.float32) / 255.0)  # [N, 28, 28]
+    y = torch.from_numpy(labels.astype(np.int64))
+    return x, y
+
+
+# ---------------------------------------------------------------- training
+
+def make_mlp():
+    return nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
+
+
+def make_cnn():
+    return nn.Sequential(
+        nn.Conv2d(1, 8, 3), nn.ReLU(), nn.MaxPool2d(2),     # 28 -> 26 -> 13
+        nn.Conv2d(8, 16, 3), nn.ReLU(), nn.MaxPool2d(2),    # 13 -> 11 -> 5
+        nn.Flatten(), nn.Linear(400, 10),
+    )
+
+
+def train_epoch(model, x, y, lr, batch=64):
+    """One epoch of plain SGD over shuffled mini-batches; returns wall seconds."""
+    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.0)
+    model.train()
+    start = time.perf_counter()
+    perm = torch.randperm(x.shape[0])
+    for i in range(0, x.shape[0], batch):
+        idx = perm[i:i + batch]
+        xb, yb = x[idx], y[idx]
+        loss = F.cross_entropy(model(xb), yb)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    return time.perf_counter() - start
+
+
+@torch.no_grad()
+def accuracy(model, x, y, batch=1000):
+    model.eval()
+    correct = 0
+    for i in range(0, x.shape[0], batch):
+        correct += (model(x[i:i + batch]).argmax(dim=1) == y[i:i + batch]).sum().item()
+    return correct / x.shape[0]
+
+
+def bench_mlp(data):
+    (xtr, ytr), (xte, yte) = data
+    torch.manual_seed(0)
+    model = make_mlp()
+    secs = train_epoch(model, xtr.reshape(-1, 784), ytr, lr=0.1)
+    report("mlp_epoch_s", secs, "s")
+    report("mlp_1epoch_test_acc", accuracy(model, xte.reshape(-1, 784), yte), "fraction")
+
+
+def bench_cnn(data):
+    (xtr, ytr), (xte, yte) = data
+    torch.manual_seed(0)
+    model = make_cnn()
+    secs = train_epoch(model, xtr.unsqueeze(1), ytr, lr=0.05)
+    report("cnn_epoch_s", secs, "s")
+    report("cnn_1epoch_test_acc", accuracy(model, xte.unsqueeze(1), yte), "fraction")
+
+
+# ---------------------------------------------------------------- micro
+
+def bench_tiny():
+    torch.manual_seed(0)
+    a = torch.randn(4, 4, requires_grad=True)
+    b = torch.randn(4, 4, requires_grad=True)
+
+    def step():
+        a.grad = None
+        b.grad = None
+        (a * b + a).sum().backward()
+
+    for _ in range(2000):
+        step()
+    best = float("inf")
+    iters = 20000
+    for _ in range(5):
+        start = time.perf_counter()
+        for _ in range(iters):
+            step()
+        best = min(best, (time.perf_counter() - start) / iters)
+    report("tiny_fwd_bwd_us", best * 1e6, "us")
+
+
+def bench_matmul():
+    torch.manual_seed(0)
+    n = 1024
+    a = torch.randn(n, n)
+    b = torch.randn(n, n)
+    for _ in range(3):
+        a @ b
+    times = []
+    for _ in range(15):
+        start = time.perf_counter()
+        a @ b
+        times.append(time.perf_counter() - start)
+    report("matmul1024_gflops", 2 * n ** 3 / statistics.median(times) / 1e9, "GFLOP/s")
+
+
+def bench_eltwise():
+    torch.manual_seed(0)
+    n = 4 * 1024 * 1024
+    x = torch.randn(n)
+    y = torch.randn(n)
+    for _ in range(5):
+        x * y + x
+    times = []
+    for _ in range(30):
+        start = time.perf_counter()
+        x * y + x
+        times.append(time.perf_counter() - start)
+    report("eltwise4M_ms", statistics.median(times) * 1e3, "ms")
+
+
+# ---------------------------------------------------------------- main
+
+def report(name, value, unit):
+    print(f"{name} {value:.6g} {unit}", flush=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", default=os.environ.get("KINDLING_FASHION_MNIST", DEFAULT_DATA),
+                        help="folder holding the Fashion-MNIST IDX files")
+    parser.add_argument("--only", action="append", default=[],
+                        help="run only these workloads (%s); repeatable or comma-separated"
+                             % ", ".join(WORKLOADS))
+    args = parser.parse_args()
+
+    aliases = {"mlp_epoch_s": "mlp", "mlp_1epoch_test_acc": "mlp",
+               "cnn_epoch_s": "cnn", "cnn_1epoch_test_acc": "cnn",
+               "tiny_fwd_bwd_us": "tiny", "matmul1024_gflops": "matmul",
+               "eltwise4M_ms": "eltwise"}
+    selected = set()
+    for w in (w for spec in args.only for w in spec.split(",") if w):
+        w = aliases.get(w, w)
+        if w not in WORKLOADS:
+            parser.error(f"unknown workload {w!r}; choose from {', '.join(WORKLOADS)}")
+        selected.add(w)
+    selected = selected or set(WORKLOADS)
+
+    torch.set_num_threads(int(os.environ.get("THREADS", 2)))
+    torch.manual_seed(0)
+    np.random.seed(0)
+
+    data = None
+    if selected & {"mlp", "cnn"}:
+        data = (load_split(args.data, "train"), load_split(args.data, "t10k"))
+
+    for w in WORKLOADS:
+        if w not in selected:
+            continue
+        if w == "mlp":
+            bench_mlp(data)
+        elif w == "cnn":
+            bench_cnn(data)
+        elif w == "tiny":
+            bench_tiny()
+        elif w == "matmul":
+            bench_matmul()
+        elif w == "eltwise":
+            bench_eltwise()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
