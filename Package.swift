@@ -43,8 +43,7 @@ let package = Package(
         .target(
             name: "Kindling",
             dependencies: ["CBLAS", "CZlib"],
-            path: kindlingPath,
-            swiftSettings: [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+            path: kindlingPath
         ),
         .executableTarget(
             name: "kindling",

@@ -25,7 +25,7 @@ extension Tensor {
     /// Elementwise sum, broadcasting.
     public static func + (a: Tensor, b: Tensor) -> Tensor {
         let (sa, sb) = (a.shape, b.shape)
-        return record(zipElements(a, b, op: "add") { $0 + $1 }, op: "add", inputs: [a, b]) { g in
+        return record(arithmeticFastPath(.add, a, b) ?? zipElements(a, b, op: "add") { $0 + $1 }, op: "add", inputs: [a, b]) { g in
             [g.sumToShape(sa), g.sumToShape(sb)]
         }
     }
@@ -33,14 +33,14 @@ extension Tensor {
     /// Elementwise difference, broadcasting.
     public static func - (a: Tensor, b: Tensor) -> Tensor {
         let (sa, sb) = (a.shape, b.shape)
-        return record(zipElements(a, b, op: "sub") { $0 - $1 }, op: "sub", inputs: [a, b]) { g in
+        return record(arithmeticFastPath(.subtract, a, b) ?? zipElements(a, b, op: "sub") { $0 - $1 }, op: "sub", inputs: [a, b]) { g in
             [g.sumToShape(sa), (-g).sumToShape(sb)]
         }
     }
 
     /// Elementwise product, broadcasting. ∂(ab)/∂a = b, ∂(ab)/∂b = a.
     public static func * (a: Tensor, b: Tensor) -> Tensor {
-        record(zipElements(a, b, op: "mul") { $0 * $1 }, op: "mul", inputs: [a, b]) { g in
+        record(arithmeticFastPath(.multiply, a, b) ?? zipElements(a, b, op: "mul") { $0 * $1 }, op: "mul", inputs: [a, b]) { g in
             [a.requiresGrad ? (g * b).sumToShape(a.shape) : nil,
              b.requiresGrad ? (g * a).sumToShape(b.shape) : nil]
         }
@@ -48,7 +48,7 @@ extension Tensor {
 
     /// Elementwise quotient, broadcasting. ∂(a/b)/∂a = 1/b, ∂(a/b)/∂b = −a/b².
     public static func / (a: Tensor, b: Tensor) -> Tensor {
-        record(zipElements(a, b, op: "div") { $0 / $1 }, op: "div", inputs: [a, b]) { g in
+        record(arithmeticFastPath(.divide, a, b) ?? zipElements(a, b, op: "div") { $0 / $1 }, op: "div", inputs: [a, b]) { g in
             [a.requiresGrad ? (g / b).sumToShape(a.shape) : nil,
              b.requiresGrad ? (-g * a / (b * b)).sumToShape(b.shape) : nil]
         }

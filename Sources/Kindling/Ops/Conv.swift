@@ -23,29 +23,42 @@ struct ConvGeometry {
     var columns: Int { n * oh * ow }      // columns of cols
 }
 
+/// The output columns `ox` whose input column `ox·stride − padding + j` lies
+/// inside an image of width `w`: everything outside reads padding (zeros).
+@inline(__always)
+func validColumns(_ j: Int, _ g: ConvGeometry) -> Range<Int> {
+    // ox·s − p + j ≥ 0  ⇔  ox ≥ ⌈(p − j) / s⌉;   ox·s − p + j < w  ⇔  ox ≤ ⌊(w − 1 + p − j) / s⌋
+    let lo = Swift.max(0, (g.padding - j + g.stride - 1) / g.stride)
+    let hi = Swift.min(g.ow, (g.w - 1 + g.padding - j) / g.stride + 1)
+    return lo..<Swift.max(lo, hi)
+}
+
 /// Copies every receptive field of contiguous `x` into the columns of `cols`
 /// ([C·KH·KW, N·OH·OW], zero where a window hangs over the padding).
+/// Rows of `cols` are independent, so they are filled in parallel.
 func im2col(_ x: UnsafePointer<Float>, _ g: ConvGeometry, into cols: UnsafeMutablePointer<Float>) {
     let plane = g.oh * g.ow
-    for c in 0..<g.c {
-        for i in 0..<g.kh {
-            for j in 0..<g.kw {
-                let row = cols + ((c * g.kh + i) * g.kw + j) * g.columns
-                for n in 0..<g.n {
-                    let image = x + (n * g.c + c) * g.h * g.w
-                    let out = row + n * plane
-                    for oy in 0..<g.oh {
-                        let iy = oy * g.stride - g.padding + i
-                        let line = out + oy * g.ow
-                        if iy < 0 || iy >= g.h {
-                            line.update(repeating: 0, count: g.ow)
-                            continue
-                        }
-                        for ox in 0..<g.ow {
-                            let ix = ox * g.stride - g.padding + j
-                            line[ox] = (ix >= 0 && ix < g.w) ? image[iy * g.w + ix] : 0
-                        }
+    parallelChunks(g.patch, minimumWork: g.patch * g.columns) { rows in
+        for r in rows {
+            let (c, i, j) = (r / (g.kh * g.kw), (r / g.kw) % g.kh, r % g.kw)
+            let valid = validColumns(j, g)
+            for n in 0..<g.n {
+                let image = x + (n * g.c + c) * g.h * g.w
+                for oy in 0..<g.oh {
+                    let line = cols + r * g.columns + n * plane + oy * g.ow
+                    let iy = oy * g.stride - g.padding + i
+                    guard iy >= 0 && iy < g.h, !valid.isEmpty else {
+                        line.update(repeating: 0, count: g.ow)
+                        continue
                     }
+                    line.update(repeating: 0, count: valid.lowerBound)
+                    let source = image + iy * g.w - g.padding + j
+                    if g.stride == 1 {
+                        (line + valid.lowerBound).update(from: source + valid.lowerBound, count: valid.count)
+                    } else {
+                        for ox in valid { line[ox] = source[ox * g.stride] }
+                    }
+                    (line + valid.upperBound).update(repeating: 0, count: g.ow - valid.upperBound)
                 }
             }
         }
@@ -53,23 +66,25 @@ func im2col(_ x: UnsafePointer<Float>, _ g: ConvGeometry, into cols: UnsafeMutab
 }
 
 /// The adjoint of `im2col`: adds each column of `cols` back into the image
-/// positions it was copied from (overlapping windows add up).
+/// positions it was copied from (overlapping windows add up). Images of
+/// different batch entries do not overlap, so the batch is split across cores.
 func col2im(_ cols: UnsafePointer<Float>, _ g: ConvGeometry, into x: UnsafeMutablePointer<Float>) {
     let plane = g.oh * g.ow
-    for c in 0..<g.c {
-        for i in 0..<g.kh {
-            for j in 0..<g.kw {
-                let row = cols + ((c * g.kh + i) * g.kw + j) * g.columns
-                for n in 0..<g.n {
-                    let image = x + (n * g.c + c) * g.h * g.w
-                    let source = row + n * plane
-                    for oy in 0..<g.oh {
-                        let iy = oy * g.stride - g.padding + i
-                        if iy < 0 || iy >= g.h { continue }
-                        for ox in 0..<g.ow {
-                            let ix = ox * g.stride - g.padding + j
-                            if ix >= 0 && ix < g.w { image[iy * g.w + ix] += source[oy * g.ow + ox] }
-                        }
+    parallelChunks(g.n, minimumWork: g.patch * g.columns) { batch in
+        for r in 0..<g.patch {
+            let (c, i, j) = (r / (g.kh * g.kw), (r / g.kw) % g.kh, r % g.kw)
+            let valid = validColumns(j, g)
+            for n in batch {
+                let image = x + (n * g.c + c) * g.h * g.w
+                for oy in 0..<g.oh {
+                    let iy = oy * g.stride - g.padding + i
+                    guard iy >= 0 && iy < g.h else { continue }
+                    let line = cols + r * g.columns + n * plane + oy * g.ow
+                    let target = image + iy * g.w - g.padding + j
+                    if g.stride == 1 {
+                        for ox in valid { target[ox] += line[ox] }
+                    } else {
+                        for ox in valid { target[ox * g.stride] += line[ox] }
                     }
                 }
             }
@@ -168,27 +183,18 @@ extension Tensor {
         precondition(oh > 0 && ow > 0, "maxPool2d: kernel \(kernelSize) does not fit input \(shape)")
         let x = contiguous().detach()
         let out = Tensor(storage: Storage(uninitializedCount: n * c * oh * ow), shape: [n, c, oh, ow])
-        var argmax = [Int32](repeating: 0, count: out.count)   // flat input position of each maximum
-        let src = x.storage.base + x.offset, dst = out.storage.base
-        for plane in 0..<(n * c) {
-            let image = src + plane * h * w
-            for oy in 0..<oh {
-                for ox in 0..<ow {
-                    var best = -Float.infinity, bestAt = (oy * s) * w + ox * s
-                    for i in 0..<kernelSize {
-                        let row = (oy * s + i) * w + ox * s
-                        for j in 0..<kernelSize where image[row + j] > best || image[row + j].isNaN {
-                            best = image[row + j]
-                            bestAt = row + j
-                        }
-                    }
-                    let k = (plane * oh + oy) * ow + ox
-                    dst[k] = best
-                    argmax[k] = Int32(plane * h * w + bestAt)
-                }
+        // For each output, the flat input position of its window's maximum.
+        let argmax = [Int32](unsafeUninitializedCapacity: out.count) { positions, initialized in
+            let src = x.storage.base + x.offset, dst = out.storage.base
+            if kernelSize == 2 && s == 2 {
+                maxPool2x2(src, planes: n * c, h: h, w: w, into: dst, positions: positions.baseAddress!)
+            } else {
+                maxPoolWindows(src, planes: n * c, h: h, w: w, kernel: kernelSize, stride: s,
+                               into: dst, positions: positions.baseAddress!)
             }
+            initialized = out.count
         }
-        withExtendedLifetime(x) {}  // `src` points into x's storage
+        withExtendedLifetime(x) {}  // `src` pointed into x's storage
         let original = shape
         return Tensor.record(out, op: "maxPool2d", inputs: [self]) { g in
             let dx = Tensor.zeros(original)
@@ -197,6 +203,65 @@ extension Tensor {
             for k in 0..<argmax.count { d[Int(argmax[k])] += gs[k] }
             withExtendedLifetime(gc) {}
             return [dx]
+        }
+    }
+}
+
+/// The READABLE path of max pooling: scan every window, keep the largest value
+/// and where it was (the first one wins ties; NaN wins over everything).
+func maxPoolWindows(_ src: UnsafePointer<Float>, planes: Int, h: Int, w: Int, kernel: Int, stride: Int,
+                    into dst: UnsafeMutablePointer<Float>, positions: UnsafeMutablePointer<Int32>) {
+    let oh = convOutputSize(h, kernel: kernel, stride: stride, padding: 0)
+    let ow = convOutputSize(w, kernel: kernel, stride: stride, padding: 0)
+    for plane in 0..<planes {
+        let image = src + plane * h * w
+        for oy in 0..<oh {
+            for ox in 0..<ow {
+                let corner = (oy * stride) * w + ox * stride
+                var best = image[corner], bestAt = corner
+                for i in 0..<kernel {
+                    for j in 0..<kernel {
+                        let at = corner + i * w + j
+                        if image[at] > best || (image[at].isNaN && !best.isNaN) {
+                            best = image[at]
+                            bestAt = at
+                        }
+                    }
+                }
+                let k = (plane * oh + oy) * ow + ox
+                dst[k] = best
+                positions[k] = Int32(plane * h * w + bestAt)
+            }
+        }
+    }
+}
+
+/// The FAST path for the most common pooling, 2×2 windows with stride 2: the
+/// four candidates compared without loops or branches (a two-iteration loop
+/// and a data-dependent branch cost more than the comparisons themselves).
+func maxPool2x2(_ src: UnsafePointer<Float>, planes: Int, h: Int, w: Int,
+                into dst: UnsafeMutablePointer<Float>, positions: UnsafeMutablePointer<Int32>) {
+    let oh = h / 2, ow = w / 2
+    for plane in 0..<planes {
+        let image = src + plane * h * w
+        for oy in 0..<oh {
+            for ox in 0..<ow {
+                let c = 2 * oy * w + 2 * ox
+                let a = image[c], b = image[c + 1], d = image[c + w], e = image[c + w + 1]
+                let top = a >= b ? a : b, topAt = a >= b ? c : c + 1
+                let bottom = d >= e ? d : e, bottomAt = d >= e ? c + w : c + w + 1
+                var best = top >= bottom ? top : bottom, bestAt = top >= bottom ? topAt : bottomAt
+                if (a + b + d + e).isNaN {  // rare: let a NaN win, as in the readable path
+                    for at in [c, c + 1, c + w, c + w + 1] where image[at].isNaN {
+                        best = image[at]
+                        bestAt = at
+                        break
+                    }
+                }
+                let k = (plane * oh + oy) * ow + ox
+                dst[k] = best
+                positions[k] = Int32(plane * h * w + bestAt)
+            }
         }
     }
 }

@@ -16,10 +16,12 @@ import Glibc
 let parallelThreshold = 1 << 18
 
 /// Runs `body` over `0..<count` in contiguous chunks, in parallel when
-/// `count` is large.
-@inline(__always)
-func parallelChunks(_ count: Int, _ body: (Range<Int>) -> Void) {
-    let workers = count >= parallelThreshold ? min(activeProcessorCount, 8) : 1
+/// the work (`minimumWork` elements, or `count`) is large. (`body` is called through a pointer, once per chunk:
+/// write the element loop itself inside `body`, with no closure calls in it,
+/// so the compiler can vectorize it.)
+func parallelChunks(_ count: Int, minimumWork: Int? = nil, _ body: (Range<Int>) -> Void) {
+    let size = minimumWork ?? count
+    let workers = size >= parallelThreshold ? min(activeProcessorCount, 8, count) : 1
     if workers <= 1 {
         body(0..<count)
         return
@@ -129,10 +131,8 @@ func mapElements(_ x: Tensor, _ f: (Float) -> Float) -> Tensor {
     let out = Storage(uninitializedCount: x.count)
     let o = out.base, src = x.storage.base
     if x.isContiguous {
-        let s = src + x.offset  // fast path
-        parallelChunks(x.count) { range in
-            for i in range { o[i] = f(s[i]) }
-        }
+        let s = src + x.offset  // fast path: one flat loop
+        for i in 0..<x.count { o[i] = f(s[i]) }
     } else {
         forEachOffset(shape: x.shape, strides: x.strides, offset: x.offset) { i, p in o[i] = f(src[p]) }
     }
@@ -147,15 +147,11 @@ func zipElements(_ a: Tensor, _ b: Tensor, op: String, _ f: (Float, Float) -> Fl
     let out = Storage(uninitializedCount: elementCount(shape))
     let o = out.base, pa = a.storage.base, pb = b.storage.base
     if a.shape == b.shape && a.isContiguous && b.isContiguous {
-        let sa = pa + a.offset, sb = pb + b.offset  // fast path
-        parallelChunks(out.count) { range in
-            for i in range { o[i] = f(sa[i], sb[i]) }
-        }
+        let sa = pa + a.offset, sb = pb + b.offset  // fast path: one flat loop
+        for i in 0..<out.count { o[i] = f(sa[i], sb[i]) }
     } else if b.count == 1 && a.isContiguous {
         let sa = pa + a.offset, v = pb[b.offset]  // fast path: tensor ⊙ one number
-        parallelChunks(out.count) { range in
-            for i in range { o[i] = f(sa[i], v) }
-        }
+        for i in 0..<out.count { o[i] = f(sa[i], v) }
     } else if a.shape == shape && a.isContiguous && b.isContiguous && isTrailingBlock(b.shape, of: shape) {
         let sa = pa + a.offset, sb = pb + b.offset, row = b.count  // fast path: matrix ⊙ row (a bias)
         for r in 0..<(out.count / Swift.max(row, 1)) {
@@ -170,6 +166,28 @@ func zipElements(_ a: Tensor, _ b: Tensor, op: String, _ f: (Float, Float) -> Fl
         }
     }
     return Tensor(storage: out, shape: shape)
+}
+
+/// The four arithmetic operations, for the parallel fast path.
+enum Arithmetic { case add, subtract, multiply, divide }
+
+/// FAST path for `a ∘ b` when both are contiguous with the same shape: one
+/// vectorized loop per operation, split across cores for large tensors.
+/// Returns `nil` when the operands do not qualify (the caller then takes the
+/// general path).
+func arithmeticFastPath(_ op: Arithmetic, _ a: Tensor, _ b: Tensor) -> Tensor? {
+    guard a.shape == b.shape, a.isContiguous, b.isContiguous else { return nil }
+    let out = Storage(uninitializedCount: a.count)
+    let sa = a.storage.base + a.offset, sb = b.storage.base + b.offset, o = out.base
+    parallelChunks(a.count) { range in
+        switch op {
+        case .add: for i in range { o[i] = sa[i] + sb[i] }
+        case .subtract: for i in range { o[i] = sa[i] - sb[i] }
+        case .multiply: for i in range { o[i] = sa[i] * sb[i] }
+        case .divide: for i in range { o[i] = sa[i] / sb[i] }
+        }
+    }
+    return Tensor(storage: out, shape: a.shape)
 }
 
 /// Whether `small` (ignoring leading 1s) is exactly the last axes of `big`, so
@@ -187,7 +205,7 @@ extension Tensor {
                      "addInPlace: \(other.shape) does not broadcast to \(shape)")
         let d = storage.base, s = other.storage.base
         if isContiguous && other.isContiguous && other.shape == shape {
-            let dst = d + offset, src = s + other.offset
+            let dst = d + offset, src = s + other.offset  // fast path
             parallelChunks(count) { range in
                 for i in range { dst[i] += scale * src[i] }
             }

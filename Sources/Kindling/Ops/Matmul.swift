@@ -22,9 +22,11 @@ func blasOperand(rows: Int, cols: Int, rowStride: Int, colStride: Int) -> (trans
     return nil
 }
 
-/// Products smaller than this many multiply-adds run on one thread: waking
-/// OpenBLAS's threads costs more than it saves on small matrices.
-let blasThreadingThreshold = 1 << 20
+/// Products smaller than this many multiply-adds run on one thread. Waking
+/// OpenBLAS's threads costs more than it saves on small matrices, and its idle
+/// threads spin (yielding) waiting for work, stealing the core that the rest
+/// of a training step (im2col, pooling, elementwise ops) runs on.
+let blasThreadingThreshold = 1 << 26
 
 /// C (contiguous m×n) = A (m×k view) × B (k×n view), through `cblas_sgemm`.
 func gemm(_ a: UnsafePointer<Float>, _ aRowStride: Int, _ aColStride: Int,
@@ -94,6 +96,7 @@ extension Tensor {
                  out.storage.base + t * m * n, m: m, n: n, k: k)
             incrementIndex(&batchIndex, shape: batch)
         }
+        withExtendedLifetime((a, b)) {}  // gemm read through pointers into a's and b's storage
         let (sa, sb) = (shape, other.shape)
         return Tensor.record(out, op: "matmul", inputs: [self, other]) { [a = self, b = other] g in
             [a.requiresGrad ? g.matmul(b.transposed()).sumToShape(sa) : nil,

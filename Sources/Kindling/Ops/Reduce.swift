@@ -4,41 +4,58 @@
 // axis: out[o, i] = combine over r of x[o, r, i]. Several axes are reduced one
 // after another.
 
-/// Reduces one axis of a contiguous tensor with `combine`, keeping the axis
-/// with size 1 (no autograd).
-@inline(__always)
-func reduceAxis(_ x: Tensor, axis: Int, initial: Float, _ combine: (Float, Float) -> Float) -> Tensor {
+/// Sums one axis of a tensor, keeping it with size 1 (no autograd).
+///
+/// A contiguous tensor is viewed as [outer, n, inner] around the axis:
+/// out[o, i] = Σ over r of x[o, r, i]. With inner == 1 each output is the sum
+/// of one contiguous run (`sumContiguous`); otherwise whole rows are added
+/// into a Double accumulator, which vectorizes over i and keeps long sums accurate.
+func sumAxis(_ x: Tensor, axis: Int) -> Tensor {
     let x = x.contiguous()
     let n = x.shape[axis]
     let outer = elementCount(Array(x.shape[..<axis]))
     let inner = elementCount(Array(x.shape[(axis + 1)...]))
     var outShape = x.shape
     outShape[axis] = 1
-    let out = Storage(repeating: initial, count: outer * inner)
+    let out = Storage(uninitializedCount: outer * inner)
     let src = x.storage.base + x.offset, dst = out.base
-    for o in 0..<outer {
-        let row = dst + o * inner
-        for r in 0..<n {
-            let s = src + (o * n + r) * inner
-            for i in 0..<inner { row[i] = combine(row[i], s[i]) }  // vectorizes over i
+    if inner == 1 {
+        for o in 0..<outer { dst[o] = sumContiguous(src + o * n, n) }
+    } else {
+        var row = [Double](repeating: 0, count: inner)
+        for o in 0..<outer {
+            for i in 0..<inner { row[i] = 0 }
+            for r in 0..<n {
+                let s = src + (o * n + r) * inner
+                for i in 0..<inner { row[i] += Double(s[i]) }
+            }
+            for i in 0..<inner { dst[o * inner + i] = Float(row[i]) }
         }
     }
     withExtendedLifetime(x) {}  // `src` points into x's storage
     return Tensor(storage: out, shape: outShape)
 }
 
-/// The sum of `count` contiguous floats, with eight running partial sums
-/// (faster, and more accurate, than one long chain of additions).
+/// The sum of `count` contiguous floats: eight SIMD lanes sum blocks of 1,024
+/// elements (fast), and the block totals are added in Double (accurate —
+/// a single Float running sum of a million numbers drifts visibly).
 func sumContiguous(_ p: UnsafePointer<Float>, _ count: Int) -> Float {
-    var acc = SIMD8<Float>(repeating: 0)
-    var i = 0
-    while i + 8 <= count {
-        acc += UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self)
-        i += 8
+    var total: Double = 0
+    var start = 0
+    while start < count {
+        let end = Swift.min(start + 1024, count)
+        var acc = SIMD8<Float>(repeating: 0)
+        var i = start
+        while i + 8 <= end {
+            acc += UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self)
+            i += 8
+        }
+        var block = acc.sum()
+        while i < end { block += p[i]; i += 1 }
+        total += Double(block)
+        start = end
     }
-    var total = acc.sum()
-    while i < count { total += p[i]; i += 1 }
-    return total
+    return Float(total)
 }
 
 extension Tensor {
@@ -69,7 +86,7 @@ extension Tensor {
             result = Tensor([total], shape: reducedShape(ax, keepdim: keepdim))
         } else {
             var r = self
-            for a in ax { r = reduceAxis(r, axis: a, initial: 0, +) }
+            for a in ax { r = sumAxis(r, axis: a) }
             result = r.reshapedNoGrad(reducedShape(ax, keepdim: keepdim))
         }
         let original = shape

@@ -23,6 +23,9 @@ extension Tensor {
     /// log(softmax(x)) = x − logsumexp(x), computed stably.
     public func logSoftmax(axis: Int = -1) -> Tensor {
         let a = normalizedAxis(axis, rank: rank, op: "logSoftmax")
-        return self - logsumexp(axis: a, keepdim: true)
+        // Shift first, so the small differences are not rounded away next to a large maximum.
+        let m = noGrad { max(axis: a, keepdim: true) }
+        let shifted = self - mapElements(m) { $0.isFinite ? $0 : 0 }
+        return shifted - shifted.exp().sum(axis: a, keepdim: true).log()
     }
 }

@@ -25,8 +25,10 @@ extension Tensor {
     public static func zeros(like other: Tensor) -> Tensor { zeros(other.shape) }
 
     /// `[start, start + step, …]` up to but excluding `end`, as a 1-D tensor.
-    public static func arange(_ start: Float = 0, _ end: Float, step: Float = 1) -> Tensor {
+    /// With one argument, like Python's `range`: `arange(5)` is `[0, 1, 2, 3, 4]`.
+    public static func arange(_ start: Float, _ end: Float? = nil, step: Float = 1) -> Tensor {
         precondition(step != 0, "arange: step must not be zero")
+        let (start, end) = end.map { (start, $0) } ?? (0, start)
         let n = Swift.max(0, Int(((end - start) / step).rounded(.up)))
         return Tensor((0..<n).map { start + Float($0) * step })
     }
