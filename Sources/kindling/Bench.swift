@@ -20,12 +20,12 @@ struct Bench: ParsableCommand {
         if selected.contains("mlp") || selected.contains("cnn") {
             let (train, test) = try loadFashionMNIST(directory: data)
             if selected.contains("mlp") {
-                let (seconds, acc) = epochBenchmark(.mlp, lr: 0.1, train: train, test: test)
+                let (seconds, acc) = epochBenchmark(BuiltinModel.benchmarkMLP, lr: 0.1, train: train, test: test)
                 report("mlp_epoch_s", seconds, "s")
                 report("mlp_1epoch_test_acc", acc, "fraction")
             }
             if selected.contains("cnn") {
-                let (seconds, acc) = epochBenchmark(.cnn, lr: 0.05, train: train, test: test)
+                let (seconds, acc) = epochBenchmark(BuiltinModel.benchmarkCNN, lr: 0.05, train: train, test: test)
                 report("cnn_epoch_s", seconds, "s")
                 report("cnn_1epoch_test_acc", acc, "fraction")
             }
@@ -44,9 +44,9 @@ struct Bench: ParsableCommand {
 func now() -> Double { Date().timeIntervalSinceReferenceDate }
 
 /// One epoch of plain SGD (batch 64, shuffled) and the test accuracy after it.
-func epochBenchmark(_ which: BuiltinModel, lr: Float, train: TensorDataset, test: TensorDataset) -> (Double, Double) {
+func epochBenchmark(_ makeModel: () -> Sequential, lr: Float, train: TensorDataset, test: TensorDataset) -> (Double, Double) {
     manualSeed(0)
-    let model = which.make()
+    let model = makeModel()
     let opt = SGD(parameters: model.parameters(), learningRate: lr)
     let loader = DataLoader(train, batchSize: 64, shuffle: true, seed: 0)
     let start = now()

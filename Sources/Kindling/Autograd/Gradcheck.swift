@@ -21,6 +21,7 @@ public struct GradcheckInputReport: CustomStringConvertible, Sendable {
     /// Whether every element was within tolerance.
     public let passed: Bool
 
+    /// One line: the worst element, both gradients and the error.
     public var description: String {
         "input \(input): worst element \(worstIndex): autograd \(analytic), numerical \(numerical), |error| \(absoluteError)\(passed ? "" : " — FAILED")"
     }
@@ -32,6 +33,7 @@ public struct GradcheckReport: CustomStringConvertible, Sendable {
     public let inputs: [GradcheckInputReport]
     /// Whether every input passed.
     public var passed: Bool { inputs.allSatisfy(\.passed) }
+    /// One line per input.
     public var description: String { inputs.map(\.description).joined(separator: "\n") }
 }
 

@@ -30,6 +30,7 @@ public final class StepLR: LRScheduler {
         self.initial = optimizer.learningRate
     }
 
+    /// Advances one epoch and sets the optimizer's learning rate.
     public func step() {
         epoch += 1
         optimizer.learningRate = initial * powf(gamma, Float(epoch / stepSize))
@@ -58,6 +59,7 @@ public final class CosineAnnealingLR: LRScheduler {
         self.initial = optimizer.learningRate
     }
 
+    /// Advances one epoch and sets the optimizer's learning rate.
     public func step() {
         epoch += 1
         let t = Float(Swift.min(epoch, totalEpochs)) / Float(totalEpochs)
