@@ -22,6 +22,7 @@ let package = Package(
     name: "Kindling",
     products: [
         .library(name: "Kindling", targets: ["Kindling"]),
+        .library(name: "KindlingGraph", targets: ["KindlingGraph"]),
         .executable(name: "kindling", targets: ["kindling"]),
     ],
     dependencies: [
@@ -40,15 +41,27 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        .systemLibrary(
+            name: "CGraphviz",
+            path: "Sources/CGraphviz",
+            pkgConfig: "libgvc",
+            providers: [.apt(["libgraphviz-dev"])]
+        ),
         .target(
             name: "Kindling",
             dependencies: ["CBLAS", "CZlib"],
             path: kindlingPath
         ),
+        .target(
+            name: "KindlingGraph",
+            dependencies: ["Kindling", "CGraphviz"],
+            path: "Sources/KindlingGraph"
+        ),
         .executableTarget(
             name: "kindling",
             dependencies: [
                 "Kindling",
+                "KindlingGraph",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/kindling"
@@ -58,6 +71,11 @@ let package = Package(
             dependencies: ["Kindling"],
             path: "Tests/KindlingTests",
             resources: [.copy("Data")]
+        ),
+        .testTarget(
+            name: "KindlingGraphTests",
+            dependencies: ["KindlingGraph", "Kindling"],
+            path: "Tests/KindlingGraphTests"
         ),
     ]
 )

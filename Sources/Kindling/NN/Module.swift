@@ -18,6 +18,34 @@ public enum ModuleChild {
     case module(Module)
 }
 
+/// One running module call: which module, inside which other call. Recorded
+/// on each graph node so tools can group operations by module.
+public final class ModuleScope: Sendable {
+    /// The module's identity (compare with `ObjectIdentifier(module)`).
+    public let module: ObjectIdentifier
+    /// The module's type name, e.g. `"Linear"`.
+    public let typeName: String
+    /// The call this one happened inside, if any.
+    public let parent: ModuleScope?
+
+    init(_ module: Module, parent: ModuleScope?) {
+        self.module = ObjectIdentifier(module)
+        self.typeName = String(describing: type(of: module))
+        self.parent = parent
+    }
+
+    /// The module call currently running in this task.
+    @TaskLocal public static var current: ModuleScope?
+
+    /// The chain of calls from the outermost to this one.
+    public var path: [ModuleScope] {
+        var chain: [ModuleScope] = []
+        var s: ModuleScope? = self
+        while let node = s { chain.append(node); s = node.parent }
+        return chain.reversed()
+    }
+}
+
 /// Errors from loading weights into a module.
 public struct StateDictError: Error, CustomStringConvertible {
     /// What went wrong, naming the parameters involved.
@@ -39,9 +67,10 @@ open class Module {
         fatalError("\(type(of: self)) must override forward(_:)")
     }
 
-    /// Runs `forward`.
+    /// Runs `forward`, noting for the autograd graph that its operations
+    /// happen inside this module (the visualizer groups them by module).
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        forward(x)
+        ModuleScope.$current.withValue(ModuleScope(self, parent: ModuleScope.current)) { forward(x) }
     }
 
     /// The parameters and submodules this module holds directly, by property

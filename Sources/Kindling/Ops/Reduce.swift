@@ -92,7 +92,9 @@ extension Tensor {
         let original = shape
         let kept = reducedShape(ax, keepdim: true)
         return Tensor.record(result, op: "sum", inputs: [self]) { g in
-            [g.reshaped(kept).expanded(to: original)]
+            // Every input element contributed once: the gradient is g spread back
+            // over the summed axes — one number everywhere when everything was summed.
+            g.count == 1 ? [Tensor.full(original, g.item())] : [g.reshaped(kept).expanded(to: original)]
         }
     }
 

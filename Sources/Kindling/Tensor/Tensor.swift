@@ -133,6 +133,9 @@ public final class GraphNode {
     public let op: String
     /// The tensors the operation read, in order.
     public private(set) var inputs: [Tensor]
+    /// The module calls that were running when the operation was recorded
+    /// (innermost last), or `nil` outside any module.
+    public let scope: ModuleScope?
     /// Given the gradient of the output, the gradients of each input (`nil`
     /// for inputs that need none). Dropped once used, unless the graph is retained.
     var backward: ((Tensor) -> [Tensor?])?
@@ -140,6 +143,7 @@ public final class GraphNode {
     init(op: String, inputs: [Tensor], backward: @escaping (Tensor) -> [Tensor?]) {
         self.op = op
         self.inputs = inputs
+        self.scope = ModuleScope.current
         self.backward = backward
     }
 

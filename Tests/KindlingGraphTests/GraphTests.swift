@@ -1,0 +1,6 @@
+import Testing
+@testable import KindlingGraph
+
+@Test func graphModuleLoads() {
+    #expect(Bool(true))
+}
