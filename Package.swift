@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "Kindling", targets: ["Kindling"]),
         .library(name: "KindlingGraph", targets: ["KindlingGraph"]),
         .executable(name: "kindling", targets: ["kindling"]),
+        .executable(name: "grader", targets: ["grader"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -66,11 +67,33 @@ let package = Package(
             ],
             path: "Sources/kindling"
         ),
+        .target(
+            name: "CSandbox",
+            path: "Sources/CSandbox"
+        ),
+        .target(
+            name: "GraderKit",
+            dependencies: ["CSandbox"],
+            path: "Sources/GraderKit"
+        ),
+        .executableTarget(
+            name: "grader",
+            dependencies: [
+                "GraderKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/grader"
+        ),
         .testTarget(
             name: "KindlingTests",
             dependencies: ["Kindling"],
             path: "Tests/KindlingTests",
             resources: [.copy("Data")]
+        ),
+        .testTarget(
+            name: "GraderKitTests",
+            dependencies: ["GraderKit"],
+            path: "Tests/GraderKitTests"
         ),
         .testTarget(
             name: "KindlingGraphTests",

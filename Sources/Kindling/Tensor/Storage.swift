@@ -61,7 +61,7 @@ enum BlockCache {
         var cached = 0
     }
 
-    nonisolated(unsafe) static let state = Mutex(State())
+    static let state = Mutex(State())
 
     /// A cached block of exactly `count` floats, if one is free.
     static func take(_ count: Int) -> UnsafeMutablePointer<Float>? {

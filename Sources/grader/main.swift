@@ -1,0 +1,2 @@
+import GraderKit
+print("grader")
