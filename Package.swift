@@ -91,6 +91,16 @@ let package = Package(
             resources: [.copy("Data")]
         ),
         .testTarget(
+            name: "LessonTests",
+            dependencies: ["Kindling"],
+            path: "Tests/LessonTests"
+        ),
+        .testTarget(
+            name: "HiddenTests",
+            dependencies: ["Kindling"],
+            path: "Tests/HiddenTests"
+        ),
+        .testTarget(
             name: "GraderKitTests",
             dependencies: ["GraderKit"],
             path: "Tests/GraderKitTests"

@@ -96,7 +96,9 @@ extension Value {
 
     /// a · b. ∂/∂a = b, ∂/∂b = a.
     public static func * (a: Value, b: Value) -> Value {
+        // BEGIN EXERCISE 1.1 — multiplication and its local derivatives (Lessons/01-scalar-autograd.md)
         Value(a.data * b.data, inputs: [a, b], localGrads: [b.data, a.data], op: "*")
+        // END EXERCISE 1.1
     }
 
     /// a / b. ∂/∂a = 1/b, ∂/∂b = −a/b².
@@ -127,8 +129,10 @@ extension Value {
 
     /// The hyperbolic tangent. ∂/∂a = 1 − tanh²(a).
     public func tanh() -> Value {
+        // BEGIN EXERCISE 1.2 — tanh and its local derivative (Lessons/01-scalar-autograd.md)
         let t = stableTanh(data)
         return Value(t, inputs: [self], localGrads: [1 - t * t], op: "tanh")
+        // END EXERCISE 1.2
     }
 
     /// max(a, 0). ∂/∂a = 1 where a > 0, else 0.
@@ -178,6 +182,7 @@ extension Value {
     /// value is pushed twice: once to visit its inputs, and once more (marked
     /// `inputsDone`) to be appended after them.
     public func topologicalOrder() -> [Value] {
+        // BEGIN EXERCISE 1.3 — a topological order without recursion (Lessons/01-scalar-autograd.md)
         var order: [Value] = []
         var visited = Set<ObjectIdentifier>()
         var stack: [(value: Value, inputsDone: Bool)] = [(self, false)]
@@ -193,15 +198,18 @@ extension Value {
             }
         }
         return order
+        // END EXERCISE 1.3
     }
 
     /// Sends this value's gradient one step back: each input receives
     /// local derivative × `grad` (the chain rule), *added* to what it already
     /// has, because a value used twice gets a contribution from each use.
     func propagateGrad() {
+        // BEGIN EXERCISE 1.4 — one step of the chain rule (Lessons/01-scalar-autograd.md)
         for (input, local) in zip(inputs, localGrads) {
             input.grad += local * grad
         }
+        // END EXERCISE 1.4
     }
 
     /// Computes ∂self/∂v for every value v in the graph and stores it in `v.grad`.
@@ -214,10 +222,12 @@ extension Value {
     /// Computed values start from 0 on every call, so they hold the gradient of
     /// this pass and never feed a stale one into the leaves.
     public func backward() {
+        // BEGIN EXERCISE 1.5 — backward: seed, then the chain rule in reverse order (Lessons/01-scalar-autograd.md)
         let order = topologicalOrder()
         for value in order where !value.isLeaf { value.grad = 0 }
         grad += 1
         for value in order.reversed() { value.propagateGrad() }
+        // END EXERCISE 1.5
     }
 
     /// Sets `grad` back to 0: of this value only, or of every value in its

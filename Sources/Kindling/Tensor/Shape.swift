@@ -4,9 +4,11 @@
 
 /// The number of elements in a tensor of the given shape (1 for a scalar `[]`).
 public func elementCount(_ shape: [Int]) -> Int {
+    // BEGIN EXERCISE 2.1 — the number of elements of a shape (Lessons/02-tensors.md)
     var n = 1
     for d in shape { n *= d }
     return n
+    // END EXERCISE 2.1
 }
 
 /// Row-major ("C order") strides for a shape: the last axis moves by 1, each
@@ -14,6 +16,7 @@ public func elementCount(_ shape: [Int]) -> Int {
 ///
 ///     contiguousStrides([2, 3, 4]) == [12, 4, 1]
 public func contiguousStrides(_ shape: [Int]) -> [Int] {
+    // BEGIN EXERCISE 2.2 — row-major strides from a shape (Lessons/02-tensors.md)
     var strides = [Int](repeating: 1, count: shape.count)
     var step = 1
     for axis in stride(from: shape.count - 1, through: 0, by: -1) {
@@ -21,25 +24,30 @@ public func contiguousStrides(_ shape: [Int]) -> [Int] {
         step *= max(shape[axis], 1)
     }
     return strides
+    // END EXERCISE 2.2
 }
 
 /// The storage offset of the element at `index`: `offset + Σ index[i]·strides[i]`.
 public func storageOffset(of index: [Int], strides: [Int], offset: Int = 0) -> Int {
+    // BEGIN EXERCISE 2.3 — from a multi-index to a place in storage (Lessons/02-tensors.md)
     var position = offset
     for axis in 0..<index.count { position += index[axis] * strides[axis] }
     return position
+    // END EXERCISE 2.3
 }
 
 /// Whether a (shape, strides) pair walks memory exactly in row-major order with
 /// no gaps — the condition for the fast flat-loop kernels. Axes of size 1 may
 /// have any stride.
 public func isContiguous(shape: [Int], strides: [Int]) -> Bool {
+    // BEGIN EXERCISE 2.4 — is a layout row-major without gaps? (Lessons/02-tensors.md)
     var expected = 1
     for axis in stride(from: shape.count - 1, through: 0, by: -1) where shape[axis] != 1 {
         if strides[axis] != expected { return false }
         expected *= shape[axis]
     }
     return true
+    // END EXERCISE 2.4
 }
 
 /// The shape two operands broadcast to, following NumPy/PyTorch rules: align
@@ -84,4 +92,32 @@ public func normalizedAxis(_ axis: Int, rank: Int, op: String) -> Int {
     let a = axis < 0 ? axis + rank : axis
     precondition(a >= 0 && a < max(rank, 1), "\(op): axis \(axis) is out of range for a tensor of rank \(rank)")
     return a
+}
+
+/// The layout of a permuted view: axis `i` of the result is axis `order[i]`
+/// of the source, so the result's shape and strides are the source's, reordered.
+/// No element moves — only the bookkeeping does.
+///
+///     permutedLayout(shape: [2, 3], strides: [3, 1], order: [1, 0]) == ([3, 2], [1, 3])
+public func permutedLayout(shape: [Int], strides: [Int], order: [Int]) -> (shape: [Int], strides: [Int]) {
+    // BEGIN EXERCISE 2.5 — the layout of a permuted view (Lessons/02-tensors.md)
+    (order.map { shape[$0] }, order.map { strides[$0] })
+    // END EXERCISE 2.5
+}
+
+/// The layout of the slice `start, start + step, …` (below `end`) along
+/// `axis`: the offset moves to the first kept element, the axis shrinks to
+/// the number of kept elements, and its stride grows by `step`. Assumes
+/// `0 ≤ start ≤ end ≤ shape[axis]` and `step ≥ 1`.
+///
+///     slicedLayout(shape: [10], strides: [1], offset: 0, axis: 0, start: 2, end: 9, step: 3)
+///         == ([3], [3], 2)      // elements 2, 5, 8
+public func slicedLayout(shape: [Int], strides: [Int], offset: Int, axis: Int, start: Int, end: Int,
+                         step: Int) -> (shape: [Int], strides: [Int], offset: Int) {
+    // BEGIN EXERCISE 2.6 — the layout of a slice with a step (Lessons/02-tensors.md)
+    var newShape = shape, newStrides = strides
+    newShape[axis] = (end - start + step - 1) / step
+    newStrides[axis] = strides[axis] * step
+    return (newShape, newStrides, offset + start * strides[axis])
+    // END EXERCISE 2.6
 }

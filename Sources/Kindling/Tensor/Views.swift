@@ -30,8 +30,8 @@ extension Tensor {
         let order = axes.map { normalizedAxis($0, rank: rank, op: "permuted") }
         precondition(order.count == rank && Set(order).count == rank,
                      "permuted: \(axes) is not a permutation of the \(rank) axes of shape \(shape)")
-        let view = Tensor(storage: storage, shape: order.map { shape[$0] }, strides: order.map { strides[$0] },
-                          offset: offset)
+        let layout = permutedLayout(shape: shape, strides: strides, order: order)
+        let view = Tensor(storage: storage, shape: layout.shape, strides: layout.strides, offset: offset)
         var inverse = [Int](repeating: 0, count: rank)
         for (i, a) in order.enumerated() { inverse[a] = i }
         return Tensor.record(view, op: "permute", inputs: [self]) { g in [g.permuted(inverse)] }
@@ -45,10 +45,8 @@ extension Tensor {
         let n = shape[a]
         let lo = Swift.min(Swift.max(start < 0 ? start + n : start, 0), n)
         let hi = Swift.min(Swift.max((end ?? n) < 0 ? (end ?? n) + n : (end ?? n), lo), n)
-        var newShape = shape, newStrides = strides
-        newShape[a] = (hi - lo + step - 1) / step
-        newStrides[a] = strides[a] * step
-        let view = Tensor(storage: storage, shape: newShape, strides: newStrides, offset: offset + lo * strides[a])
+        let layout = slicedLayout(shape: shape, strides: strides, offset: offset, axis: a, start: lo, end: hi, step: step)
+        let view = Tensor(storage: storage, shape: layout.shape, strides: layout.strides, offset: layout.offset)
         let original = shape
         return Tensor.record(view, op: "slice", inputs: [self]) { g in
             let full = Tensor.zeros(original)

@@ -1,0 +1,42 @@
+/// Whether operations are recorded for autograd in the current task.
+///
+/// A task-local value rather than a global flag: each task (and thread of
+/// work) has its own, so `noGrad` in one place never leaks into another.
+public enum GradMode {
+    /// `true` unless inside `noGrad { … }`.
+    @TaskLocal public static var isEnabled = true
+}
+
+/// Runs `body` without recording operations: results do not require grad.
+/// Use it for evaluation and for optimizer updates.
+///
+///     let accuracy = noGrad { evaluate(model) }
+public func noGrad<Result>(_ body: () throws -> Result) rethrows -> Result {
+    try GradMode.$isEnabled.withValue(false) { try body() }
+}
+
+/// Runs `body` with recording switched on, even inside `noGrad`.
+public func enableGrad<Result>(_ body: () throws -> Result) rethrows -> Result {
+    try GradMode.$isEnabled.withValue(true) { try body() }
+}
+
+extension Tensor {
+    /// Records `op` as the producer of `result` when gradients are on and any
+    /// input requires them. `backward` maps the output's gradient to one
+    /// gradient per input (or `nil` for inputs that need none). It must not
+    /// capture `result` itself — that would be a retain cycle that leaks the
+    /// whole graph; save `result.detach()` instead.
+    static func record(_ result: Tensor, op: String, inputs: [Tensor],
+                       backward: @escaping (Tensor) -> [Tensor?]) -> Tensor {
+        guard GradMode.isEnabled, inputs.contains(where: { $0.requiresGrad }) else { return result }
+        result.requiresGrad = true
+        result.node = GraphNode(op: op, inputs: inputs, backward: backward)
+        return result
+    }
+
+    /// A tensor sharing this one's storage with no recorded history: gradients
+    /// stop here.
+    public func detach() -> Tensor {
+        Tensor(storage: storage, shape: shape, strides: strides, offset: offset)
+    }
+}

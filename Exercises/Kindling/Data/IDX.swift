@@ -1,0 +1,195 @@
+// The IDX format: how MNIST and Fashion-MNIST ship their images and labels.
+//
+//     byte 0, 1   zero, zero                       (the "magic")
+//     byte 2      element type: 0x08 = unsigned byte
+//     byte 3      rank: how many dimensions follow
+//     then        one big-endian UInt32 per dimension
+//     then        the elements, row-major
+//
+// The files are usually gzip-compressed; we inflate them in memory with zlib.
+// Every way a file can be wrong becomes a thrown `DataError` — never a crash.
+
+import CZlib
+import Foundation
+
+/// What went wrong reading a data file: which file, and why.
+///
+/// Thrown by `readIDX(_:)` and `FashionMNIST.load(_:directory:)`; its
+/// `description` reads "path: reason", e.g.
+/// `train-images-idx3-ubyte: truncated data: expected 47040000 bytes, found 1000`.
+public struct DataError: Error, CustomStringConvertible {
+    /// The file (or, for a search, the file name) the error is about.
+    public let path: String
+    /// What was wrong, in words.
+    public let reason: String
+
+    /// An error about `path`, explained by `reason`.
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
+
+    /// "path: reason".
+    public var description: String { "\(path): \(reason)" }
+}
+
+/// The contents of an IDX file: its shape and its elements as raw bytes.
+public struct IDXArray {
+    /// The size of each dimension, e.g. `[60000, 28, 28]` for MNIST images.
+    public let shape: [Int]
+    /// The elements in row-major order; `bytes.count` is the product of `shape`.
+    public let bytes: [UInt8]
+
+    /// An array with the given shape and elements.
+    public init(shape: [Int], bytes: [UInt8]) {
+        self.shape = shape
+        self.bytes = bytes
+    }
+}
+
+/// Reads an IDX file of unsigned bytes (type 0x08), gzip-compressed or not.
+///
+/// Throws a `DataError` naming `path` if the file is missing, is not IDX, has
+/// another element type, or is truncated, padded or corrupt.
+public func readIDX(_ path: String) throws -> IDXArray {
+    var bytes = try readFile(path)
+    if isGzip(bytes) { bytes = try gunzip(bytes, path: path) }
+    return try parseIDX(bytes, path: path)
+}
+
+// MARK: - Reading the file
+
+/// The whole file as bytes, or a `DataError` saying why it cannot be read.
+private func readFile(_ path: String) throws -> [UInt8] {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+        throw DataError(path: path, reason: "no such file")
+    }
+    guard !isDirectory.boolValue else { throw DataError(path: path, reason: "is a directory, not a file") }
+    guard let data = FileManager.default.contents(atPath: path) else {
+        throw DataError(path: path, reason: "cannot read the file (permissions?)")
+    }
+    return [UInt8](data)
+}
+
+/// Whether `bytes` start with gzip's magic number, 1f 8b.
+private func isGzip(_ bytes: [UInt8]) -> Bool {
+    bytes.count >= 2 && bytes[0] == 0x1F && bytes[1] == 0x8B
+}
+
+// MARK: - gzip
+
+/// Inflates a gzip stream in memory. A stream that stops before its end
+/// marker (a truncated download) or fails its checksum is an error.
+private func gunzip(_ compressed: [UInt8], path: String) throws -> [UInt8] {
+    func corrupt(_ why: String) -> DataError { DataError(path: path, reason: "corrupt gzip: \(why)") }
+
+    var stream = z_stream()
+    // windowBits 16 + MAX_WBITS tells zlib to expect a gzip header and trailer.
+    guard inflateInit2_(&stream, 16 + MAX_WBITS, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+        throw corrupt("zlib could not start inflating")
+    }
+    defer { inflateEnd(&stream) }
+
+    var output: [UInt8] = []
+    output.reserveCapacity(gzipSizeHint(compressed))
+    var chunk = [UInt8](repeating: 0, count: 1 << 20)
+    var status = Z_OK
+    var unusedInput = 0
+    compressed.withUnsafeBufferPointer { input in
+        stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress)
+        stream.avail_in = uInt(input.count)
+        // Inflate one chunk at a time until zlib reports the end (or a problem).
+        while status == Z_OK {
+            let produced = chunk.withUnsafeMutableBufferPointer { out in
+                stream.next_out = out.baseAddress
+                stream.avail_out = uInt(out.count)
+                status = inflate(&stream, Z_NO_FLUSH)
+                return out.count - Int(stream.avail_out)
+            }
+            output.append(contentsOf: chunk[0..<produced])
+        }
+        unusedInput = Int(stream.avail_in)
+    }
+    switch status {
+    case Z_STREAM_END where unusedInput == 0: return output
+    case Z_STREAM_END: throw corrupt("\(unusedInput) unexpected bytes after the end of the compressed stream")
+    case Z_BUF_ERROR: throw corrupt("the stream ends early (truncated file?) after \(output.count) inflated bytes")
+    default:
+        let message = stream.msg.map { String(cString: $0) } ?? "zlib error \(status)"
+        throw corrupt(message)
+    }
+}
+
+/// The uncompressed size a gzip trailer promises (its last 4 bytes, little-endian,
+/// modulo 2³²), used only to reserve memory; capped so a lying file cannot
+/// make us allocate gigabytes.
+private func gzipSizeHint(_ compressed: [UInt8]) -> Int {
+    guard compressed.count >= 4 else { return 0 }
+    let size = compressed.suffix(4).reversed().reduce(0) { $0 << 8 | Int($1) }
+    return min(size, 64 * compressed.count)
+}
+
+// MARK: - The IDX layout
+
+/// Checks the magic, type and rank, reads the dimensions, and returns the
+/// elements — if there are exactly as many as the dimensions promise.
+private func parseIDX(_ bytes: [UInt8], path: String) throws -> IDXArray {
+    func fail(_ reason: String) -> DataError { DataError(path: path, reason: reason) }
+
+    guard bytes.count >= 4 else {
+        throw fail("truncated header: the file has \(bytes.count) bytes, an IDX header needs at least 4")
+    }
+    guard bytes[0] == 0, bytes[1] == 0 else {
+        throw fail("bad magic: starts with \(hex(bytes[0])) \(hex(bytes[1])), an IDX file starts with 00 00")
+    }
+    let dtype = bytes[2], rank = Int(bytes[3])
+    guard dtype == 0x08 else {
+        throw fail("unsupported element type 0x\(hex(dtype)) (\(idxTypeName(dtype))); "
+                   + "only 0x08 (unsigned byte) is supported")
+    }
+    let headerSize = 4 + 4 * rank
+    guard bytes.count >= headerSize else {
+        throw fail("truncated header: rank \(rank) needs a \(headerSize)-byte header, "
+                   + "the file has \(bytes.count) bytes")
+    }
+    let shape = (0..<rank).map { bigEndianUInt32(bytes, at: 4 + 4 * $0) }
+    let (expected, overflow) = shape.reduce((1, false)) { acc, n in
+        let (product, o) = acc.0.multipliedReportingOverflow(by: n)
+        return (product, acc.1 || o)
+    }
+    guard !overflow else { throw fail("dimensions \(shape) are too large") }
+
+    let found = bytes.count - headerSize
+    guard found >= expected else {
+        throw fail("truncated data: shape \(shape) needs \(expected) bytes, found \(found)")
+    }
+    guard found == expected else {
+        throw fail("trailing garbage: \(found - expected) extra bytes after the \(expected) data bytes "
+                   + "of shape \(shape)")
+    }
+    return IDXArray(shape: shape, bytes: Array(bytes[headerSize...]))
+}
+
+/// The big-endian 32-bit unsigned integer at `offset`.
+private func bigEndianUInt32(_ bytes: [UInt8], at offset: Int) -> Int {
+    bytes[offset..<offset + 4].reduce(0) { $0 << 8 | Int($1) }
+}
+
+/// The names the IDX format gives its type codes, for error messages.
+private func idxTypeName(_ code: UInt8) -> String {
+    switch code {
+    case 0x09: "signed byte"
+    case 0x0B: "16-bit integer"
+    case 0x0C: "32-bit integer"
+    case 0x0D: "32-bit float"
+    case 0x0E: "64-bit float"
+    default: "not an IDX type"
+    }
+}
+
+/// A byte as two hex digits, e.g. 31 → "1f".
+private func hex(_ byte: UInt8) -> String {
+    let digits = String(byte, radix: 16)
+    return digits.count == 1 ? "0" + digits : digits
+}

@@ -1,0 +1,163 @@
+// The standard layers. Each is a few lines: parameters as stored properties,
+// the computation in `forward`. Weights use PyTorch's layouts and default
+// initializations, so state dicts move between the two.
+
+/// y = x·Wᵀ + b, with W of shape [outFeatures, inFeatures].
+public final class Linear: Module {
+    /// [outFeatures, inFeatures], Kaiming-uniform (a = √5) like PyTorch.
+    public let weight: Tensor
+    /// [outFeatures], uniform in ±1/√inFeatures; `nil` without bias.
+    public let bias: Tensor?
+
+    /// A fully connected layer from `inFeatures` to `outFeatures`.
+    public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true) {
+        weight = Init.kaimingUniform([outFeatures, inFeatures], a: Float(5).squareRoot())
+        weight.requiresGrad = true
+        let bound = 1 / Float(inFeatures).squareRoot()
+        self.bias = bias ? Tensor.uniform([outFeatures], low: -bound, high: bound, requiresGrad: true) : nil
+        super.init()
+    }
+
+    public override func forward(_ x: Tensor) -> Tensor {
+        precondition(x.shape.last == weight.shape[1],
+                     "Linear: input \(x.shape) has last axis \(x.shape.last ?? 0), expected \(weight.shape[1])")
+        let y = x.matmul(weight.transposed())  // a transposed view: BLAS reads it in place
+        return bias.map { y + $0 } ?? y
+    }
+}
+
+/// 2-D convolution over NCHW images (see `Tensor.conv2d`).
+public final class Conv2d: Module {
+    /// [outChannels, inChannels, kernelSize, kernelSize].
+    public let weight: Tensor
+    /// [outChannels], or `nil`.
+    public let bias: Tensor?
+    /// Window step.
+    public let stride: Int
+    /// Zeros added around each image side.
+    public let padding: Int
+
+    /// A convolution with square `kernelSize` windows.
+    public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
+                bias: Bool = true) {
+        let shape = [outChannels, inChannels, kernelSize, kernelSize]
+        weight = Init.kaimingUniform(shape, a: Float(5).squareRoot())
+        weight.requiresGrad = true
+        let bound = 1 / Float(Init.fans(shape).fanIn).squareRoot()
+        self.bias = bias ? Tensor.uniform([outChannels], low: -bound, high: bound, requiresGrad: true) : nil
+        self.stride = stride
+        self.padding = padding
+        super.init()
+    }
+
+    public override func forward(_ x: Tensor) -> Tensor {
+        x.conv2d(weight, bias: bias, stride: stride, padding: padding)
+    }
+}
+
+/// Max pooling over square windows (see `Tensor.maxPool2d`).
+public final class MaxPool2d: Module {
+    /// Window side.
+    public let kernelSize: Int
+    /// Window step (defaults to `kernelSize`).
+    public let stride: Int
+
+    /// Pooling with `kernelSize` windows.
+    public init(_ kernelSize: Int, stride: Int? = nil) {
+        self.kernelSize = kernelSize
+        self.stride = stride ?? kernelSize
+        super.init()
+    }
+
+    public override func forward(_ x: Tensor) -> Tensor { x.maxPool2d(kernelSize: kernelSize, stride: stride) }
+}
+
+/// Flattens every axis from `startAxis` on into one: [N, C, H, W] → [N, C·H·W].
+public final class Flatten: Module {
+    /// The first axis to merge.
+    public let startAxis: Int
+
+    /// A flattening layer (by default keeps the batch axis).
+    public init(startAxis: Int = 1) {
+        self.startAxis = startAxis
+        super.init()
+    }
+
+    public override func forward(_ x: Tensor) -> Tensor {
+        let a = normalizedAxis(startAxis, rank: x.rank, op: "Flatten")
+        return x.reshaped(Array(x.shape[..<a]) + [-1])
+    }
+}
+
+/// Randomly zeroes elements with probability `p` during training and scales
+/// the rest by 1/(1 − p), so the expected value is unchanged; identity in eval mode.
+public final class Dropout: Module {
+    /// The probability of zeroing an element.
+    public let p: Float
+
+    /// A dropout layer.
+    public init(_ p: Float = 0.5) {
+        precondition(p >= 0 && p < 1, "Dropout: p must be in [0, 1), got \(p)")
+        self.p = p
+        super.init()
+    }
+
+    public override func forward(_ x: Tensor) -> Tensor {
+        guard isTraining, p > 0 else { return x }
+        let keep = 1 - p
+        let mask = Tensor.rand(x.shape)
+        return x * mapElements(mask) { $0 < keep ? 1 / keep : 0 }
+    }
+}
+
+/// max(x, 0) as a layer.
+public final class ReLU: Module {
+    /// A ReLU layer.
+    public override init() { super.init() }
+    public override func forward(_ x: Tensor) -> Tensor { x.relu() }
+}
+
+/// The logistic sigmoid as a layer.
+public final class Sigmoid: Module {
+    /// A sigmoid layer.
+    public override init() { super.init() }
+    public override func forward(_ x: Tensor) -> Tensor { x.sigmoid() }
+}
+
+/// tanh as a layer.
+public final class Tanh: Module {
+    /// A tanh layer.
+    public override init() { super.init() }
+    public override func forward(_ x: Tensor) -> Tensor { x.tanh() }
+}
+
+/// GELU as a layer.
+public final class GELU: Module {
+    /// A GELU layer.
+    public override init() { super.init() }
+    public override func forward(_ x: Tensor) -> Tensor { x.gelu() }
+}
+
+/// Layers applied one after another. Parameters are named by position,
+/// `"0.weight"`, `"1.bias"`, …, exactly like PyTorch's `nn.Sequential`.
+public final class Sequential: Module {
+    /// The layers, in order.
+    public let layers: [Module]
+
+    /// A pipeline of `layers`.
+    public init(_ layers: [Module]) {
+        self.layers = layers
+        super.init()
+    }
+
+    /// A pipeline of `layers`.
+    public convenience init(_ layers: Module...) { self.init(layers) }
+
+    public override func namedChildren() -> [(name: String, child: ModuleChild)] {
+        layers.enumerated().map { ("\($0.offset)", .module($0.element)) }
+    }
+
+    public override func forward(_ x: Tensor) -> Tensor {
+        layers.reduce(x) { $1($0) }
+    }
+}

@@ -1,0 +1,213 @@
+// `Module`: the unit models are built from (lesson 8). A module owns
+// parameters (tensors that training adjusts) and submodules, and maps an input
+// tensor to an output in `forward`. Parameters are found automatically by
+// reflection over stored properties, as in mlx-swift — no registration calls:
+//
+//     final class MLP: Module {
+//         let hidden = Linear(784, 128)
+//         let output = Linear(128, 10)
+//         override func forward(_ x: Tensor) -> Tensor { output(hidden(x).relu()) }
+//     }
+//     MLP().namedParameters().map(\.name)  // ["hidden.weight", "hidden.bias", "output.weight", "output.bias"]
+
+/// Something a module holds: a parameter or a submodule.
+public enum ModuleChild {
+    /// A trainable tensor.
+    case parameter(Tensor)
+    /// A nested module.
+    case module(Module)
+}
+
+/// One running module call: which module, inside which other call. Recorded
+/// on each graph node so tools can group operations by module.
+public final class ModuleScope: Sendable {
+    /// The module's identity (compare with `ObjectIdentifier(module)`).
+    public let module: ObjectIdentifier
+    /// The module's type name, e.g. `"Linear"`.
+    public let typeName: String
+    /// The call this one happened inside, if any.
+    public let parent: ModuleScope?
+
+    init(_ module: Module, parent: ModuleScope?) {
+        self.module = ObjectIdentifier(module)
+        self.typeName = String(describing: type(of: module))
+        self.parent = parent
+    }
+
+    /// The module call currently running in this task.
+    @TaskLocal public static var current: ModuleScope?
+
+    /// The chain of calls from the outermost to this one.
+    public var path: [ModuleScope] {
+        var chain: [ModuleScope] = []
+        var s: ModuleScope? = self
+        while let node = s { chain.append(node); s = node.parent }
+        return chain.reversed()
+    }
+}
+
+/// Errors from loading weights into a module.
+public struct StateDictError: Error, CustomStringConvertible {
+    /// What went wrong, naming the parameters involved.
+    public let description: String
+}
+
+/// The base class of every layer and model.
+open class Module {
+    /// `true` in training mode (the default), `false` after `eval()`. Layers
+    /// such as `Dropout` behave differently in the two modes.
+    public private(set) var isTraining = true
+
+    /// Creates a module in training mode.
+    public init() {}
+
+    /// The computation. Subclasses override it; call the module itself
+    /// (`model(x)`) rather than `forward` directly.
+    open func forward(_ x: Tensor) -> Tensor {
+        fatalError("\(type(of: self)) must override forward(_:)")
+    }
+
+    /// Runs `forward`, noting for the autograd graph that its operations
+    /// happen inside this module (the visualizer groups them by module).
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        ModuleScope.$current.withValue(ModuleScope(self, parent: ModuleScope.current)) { forward(x) }
+    }
+
+    /// The parameters and submodules this module holds directly, by property
+    /// name: every stored property (of this class and its superclasses) whose
+    /// value is a `Tensor`, a `Module`, an optional of either, or an array of
+    /// either (named `name.0`, `name.1`, …).
+    open func namedChildren() -> [(name: String, child: ModuleChild)] {
+        var result: [(String, ModuleChild)] = []
+        var mirror: Mirror? = Mirror(reflecting: self)
+        var levels: [Mirror] = []
+        while let m = mirror, m.subjectType != Module.self {
+            levels.append(m)
+            mirror = m.superclassMirror
+        }
+        for level in levels.reversed() {  // superclass properties first
+            for case let (label?, value) in level.children {
+                result.append(contentsOf: Module.children(named: label, in: value))
+            }
+        }
+        return result
+    }
+
+    /// Interprets one stored property's value as parameters/submodules.
+    static func children(named name: String, in value: Any) -> [(String, ModuleChild)] {
+        if let t = value as? Tensor { return [(name, .parameter(t))] }
+        if let m = value as? Module { return [(name, .module(m))] }
+        if let ts = value as? [Tensor] { return ts.enumerated().map { ("\(name).\($0.offset)", .parameter($0.element)) } }
+        if let ms = value as? [Module] { return ms.enumerated().map { ("\(name).\($0.offset)", .module($0.element)) } }
+        return []
+    }
+
+    /// Every parameter of this module and its submodules, with dotted names
+    /// (`"layers.0.weight"`). A tensor or module reachable twice (shared) is
+    /// listed once, under the first name found.
+    public func namedParameters() -> [(name: String, parameter: Tensor)] {
+        var seenTensors = Set<ObjectIdentifier>(), seenModules = Set<ObjectIdentifier>()
+        var result: [(String, Tensor)] = []
+        // Iterative walk: the stack holds (prefix, module).
+        var stack: [(String, Module)] = [("", self)]
+        while let (prefix, module) = stack.popLast() {
+            guard seenModules.insert(ObjectIdentifier(module)).inserted else { continue }
+            var submodules: [(String, Module)] = []
+            for (name, child) in module.namedChildren() {
+                switch child {
+                case .parameter(let t):
+                    if seenTensors.insert(ObjectIdentifier(t)).inserted { result.append((prefix + name, t)) }
+                case .module(let m):
+                    submodules.append((prefix + name + ".", m))
+                }
+            }
+            stack.append(contentsOf: submodules.reversed())  // visit in declaration order
+        }
+        return result
+    }
+
+    /// Every parameter, in the order of `namedParameters()`.
+    public func parameters() -> [Tensor] { namedParameters().map(\.parameter) }
+
+    /// This module and every module inside it, with dotted names ("" for self).
+    public func namedModules() -> [(name: String, module: Module)] {
+        var seen = Set<ObjectIdentifier>()
+        var result: [(String, Module)] = []
+        var stack: [(String, Module)] = [("", self)]
+        while let (name, module) = stack.popLast() {
+            guard seen.insert(ObjectIdentifier(module)).inserted else { continue }
+            result.append((name, module))
+            let subs = module.namedChildren().compactMap { entry -> (String, Module)? in
+                if case .module(let m) = entry.child { return (name.isEmpty ? entry.name : name + "." + entry.name, m) }
+                return nil
+            }
+            stack.append(contentsOf: subs.reversed())
+        }
+        return result
+    }
+
+    /// Switches this module and all submodules to training mode.
+    public func train() { setMode(training: true) }
+
+    /// Switches this module and all submodules to evaluation mode.
+    public func eval() { setMode(training: false) }
+
+    private func setMode(training: Bool) {
+        for (_, m) in namedModules() { m.isTraining = training }
+    }
+
+    /// Clears the gradient of every parameter.
+    public func zeroGrad() {
+        for p in parameters() { p.zeroGrad() }
+    }
+
+    /// The number of trainable numbers.
+    public var parameterCount: Int { parameters().reduce(0) { $0 + $1.count } }
+
+    /// The parameters by dotted name, sharing storage with the module (detached).
+    public func stateDict() -> [String: Tensor] {
+        Dictionary(namedParameters().map { ($0.name, $0.parameter.detach()) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// Copies values from `stateDict` into this module's parameters, in place.
+    /// With `strict`, every parameter must be present and no extra names may
+    /// appear; shapes must always match. Throws a `StateDictError` naming the
+    /// offending parameters; nothing is changed when it throws.
+    public func load(stateDict: [String: Tensor], strict: Bool = true) throws {
+        let named = namedParameters()
+        let names = Set(named.map(\.name))
+        var problems: [String] = []
+        if strict {
+            let missing = names.subtracting(stateDict.keys).sorted()
+            let unexpected = Set(stateDict.keys).subtracting(names).sorted()
+            if !missing.isEmpty { problems.append("missing: \(missing.joined(separator: ", "))") }
+            if !unexpected.isEmpty { problems.append("unexpected: \(unexpected.joined(separator: ", "))") }
+        }
+        for (name, p) in named {
+            if let t = stateDict[name], t.shape != p.shape {
+                problems.append("\(name): expected shape \(p.shape), got \(t.shape)")
+            }
+        }
+        guard problems.isEmpty else {
+            throw StateDictError(description: "load(stateDict:): " + problems.joined(separator: "; "))
+        }
+        noGrad {
+            for (name, p) in named { if let t = stateDict[name] { p.assign(t) } }
+        }
+    }
+}
+
+extension Module: CustomStringConvertible {
+    /// The module tree, one line per module, with parameter counts.
+    public var description: String {
+        namedModules().map { entry in
+            let depth = entry.name.isEmpty ? 0 : entry.name.split(separator: ".").count
+            let own = entry.module.namedChildren().reduce(0) { n, c in
+                if case .parameter(let t) = c.child { return n + t.count }
+                return n
+            }
+            let label = entry.name.isEmpty ? "\(type(of: entry.module))" : "(\(entry.name.split(separator: ".").last!)): \(type(of: entry.module))"
+            return String(repeating: "  ", count: depth) + label + (own > 0 ? "  [\(own) parameters]" : "")
+        }.joined(separator: "\n")
+    }
+}

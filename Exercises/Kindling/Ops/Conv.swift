@@ -1,0 +1,267 @@
+// Convolution and pooling for images laid out NCHW: [batch, channels, height, width].
+//
+// conv2d by im2col (lesson 11): copy every receptive field (a C×KH×KW patch)
+// into one column of a matrix, and the whole convolution becomes ONE matrix
+// product with the weights — which BLAS does fast.
+//
+//     cols   [C·KH·KW, N·OH·OW]   every patch, one per column
+//     weight [O, C·KH·KW]         every filter, one per row
+//     out    = weight × cols  →  [O, N·OH·OW]  →  rearranged to [N, O, OH, OW]
+//
+// Backward is two more products and the inverse of im2col (col2im), which
+// *adds* each column back into the patch it came from.
+
+/// The output size of a convolution or pooling window along one axis.
+public func convOutputSize(_ input: Int, kernel: Int, stride: Int, padding: Int) -> Int {
+    (input + 2 * padding - kernel) / stride + 1
+}
+
+/// Where a convolution's windows fall, computed once and shared by im2col and col2im.
+struct ConvGeometry {
+    let n, c, h, w, kh, kw, stride, padding, oh, ow: Int
+    var patch: Int { c * kh * kw }        // rows of cols
+    var columns: Int { n * oh * ow }      // columns of cols
+}
+
+/// The output columns `ox` whose input column `ox·stride − padding + j` lies
+/// inside an image of width `w`: everything outside reads padding (zeros).
+@inline(__always)
+func validColumns(_ j: Int, _ g: ConvGeometry) -> Range<Int> {
+    // ox·s − p + j ≥ 0  ⇔  ox ≥ ⌈(p − j) / s⌉;   ox·s − p + j < w  ⇔  ox ≤ ⌊(w − 1 + p − j) / s⌋
+    let lo = Swift.max(0, (g.padding - j + g.stride - 1) / g.stride)
+    let hi = Swift.min(g.ow, (g.w - 1 + g.padding - j) / g.stride + 1)
+    return lo..<Swift.max(lo, hi)
+}
+
+/// Copies every receptive field of contiguous `x` into the columns of `cols`
+/// ([C·KH·KW, N·OH·OW], zero where a window hangs over the padding).
+/// Rows of `cols` are independent, so they are filled in parallel.
+func im2col(_ x: UnsafePointer<Float>, _ g: ConvGeometry, into cols: UnsafeMutablePointer<Float>) {
+    let plane = g.oh * g.ow
+    parallelChunks(g.patch, minimumWork: g.patch * g.columns) { rows in
+        for r in rows {
+            let (c, i, j) = (r / (g.kh * g.kw), (r / g.kw) % g.kh, r % g.kw)
+            let valid = validColumns(j, g)
+            for n in 0..<g.n {
+                let image = x + (n * g.c + c) * g.h * g.w
+                for oy in 0..<g.oh {
+                    let line = cols + r * g.columns + n * plane + oy * g.ow
+                    let iy = oy * g.stride - g.padding + i
+                    guard iy >= 0 && iy < g.h, !valid.isEmpty else {
+                        line.update(repeating: 0, count: g.ow)
+                        continue
+                    }
+                    line.update(repeating: 0, count: valid.lowerBound)
+                    let source = image + iy * g.w - g.padding + j
+                    if g.stride == 1 {
+                        (line + valid.lowerBound).update(from: source + valid.lowerBound, count: valid.count)
+                    } else {
+                        for ox in valid { line[ox] = source[ox * g.stride] }
+                    }
+                    (line + valid.upperBound).update(repeating: 0, count: g.ow - valid.upperBound)
+                }
+            }
+        }
+    }
+}
+
+/// The adjoint of `im2col`: adds each column of `cols` back into the image
+/// positions it was copied from (overlapping windows add up). Images of
+/// different batch entries do not overlap, so the batch is split across cores.
+func col2im(_ cols: UnsafePointer<Float>, _ g: ConvGeometry, into x: UnsafeMutablePointer<Float>) {
+    let plane = g.oh * g.ow
+    parallelChunks(g.n, minimumWork: g.patch * g.columns) { batch in
+        for r in 0..<g.patch {
+            let (c, i, j) = (r / (g.kh * g.kw), (r / g.kw) % g.kh, r % g.kw)
+            let valid = validColumns(j, g)
+            for n in batch {
+                let image = x + (n * g.c + c) * g.h * g.w
+                for oy in 0..<g.oh {
+                    let iy = oy * g.stride - g.padding + i
+                    guard iy >= 0 && iy < g.h else { continue }
+                    let line = cols + r * g.columns + n * plane + oy * g.ow
+                    let target = image + iy * g.w - g.padding + j
+                    if g.stride == 1 {
+                        for ox in valid { target[ox] += line[ox] }
+                    } else {
+                        for ox in valid { target[ox * g.stride] += line[ox] }
+                    }
+                }
+            }
+        }
+    }
+}
+
+extension Tensor {
+    /// 2-D convolution (really cross-correlation, as in PyTorch) of an NCHW
+    /// input with `weight` of shape [outChannels, inChannels, KH, KW], plus an
+    /// optional `bias` of shape [outChannels].
+    public func conv2d(_ weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0) -> Tensor {
+        precondition(rank == 4 && weight.rank == 4,
+                     "conv2d: input \(shape) must be [N, C, H, W] and weight \(weight.shape) [O, C, KH, KW]")
+        precondition(shape[1] == weight.shape[1],
+                     "conv2d: input \(shape) has \(shape[1]) channels but weight \(weight.shape) expects \(weight.shape[1])")
+        precondition(stride >= 1 && padding >= 0, "conv2d: stride \(stride) must be ≥ 1 and padding \(padding) ≥ 0")
+        let o = weight.shape[0]
+        let g = ConvGeometry(n: shape[0], c: shape[1], h: shape[2], w: shape[3], kh: weight.shape[2], kw: weight.shape[3],
+                             stride: stride, padding: padding,
+                             oh: convOutputSize(shape[2], kernel: weight.shape[2], stride: stride, padding: padding),
+                             ow: convOutputSize(shape[3], kernel: weight.shape[3], stride: stride, padding: padding))
+        precondition(g.oh > 0 && g.ow > 0, "conv2d: kernel \(weight.shape) does not fit input \(shape) with padding \(padding)")
+        if let bias {
+            precondition(bias.shape == [o], "conv2d: bias \(bias.shape) must be [\(o)] for weight \(weight.shape)")
+        }
+        let x = contiguous().detach(), wt = weight.contiguous().detach()
+        let plane = g.oh * g.ow
+
+        // 1. every receptive field into a column;
+        let cols = Storage(uninitializedCount: g.patch * g.columns)
+        withExtendedLifetime(x) { im2col(x.storage.base + x.offset, g, into: cols.base) }
+        // 2. one product: [O, CKK] × [CKK, N·L] = [O, N·L];
+        let product = Storage(uninitializedCount: o * g.columns)
+        gemm(wt.storage.base + wt.offset, g.patch, 1, cols.base, g.columns, 1, product.base,
+             m: o, n: g.columns, k: g.patch)
+        // 3. rearrange [O, N, L] → [N, O, L] and add the bias.
+        let out = Tensor(storage: Storage(uninitializedCount: g.n * o * plane), shape: [g.n, o, g.oh, g.ow])
+        let b = bias?.contiguous().detach()
+        for n in 0..<g.n {
+            for f in 0..<o {
+                let dst = out.storage.base + (n * o + f) * plane, src = product.base + f * g.columns + n * plane
+                let shift = b.map { $0.storage.base[$0.offset + f] } ?? 0
+                for l in 0..<plane { dst[l] = src[l] + shift }
+            }
+        }
+
+        let inputs = bias.map { [self, weight, $0] } ?? [self, weight]
+        return Tensor.record(out, op: "conv2d", inputs: inputs) { [input = self] gradOut in
+            // Back to [O, N·L] layout.
+            let go = gradOut.contiguous()
+            let gradColumns = Storage(uninitializedCount: o * g.columns)
+            for n in 0..<g.n {
+                for f in 0..<o {
+                    (gradColumns.base + f * g.columns + n * plane)
+                        .update(from: go.storage.base + go.offset + (n * o + f) * plane, count: plane)
+                }
+            }
+            var grads: [Tensor?] = []
+            // dInput = col2im(Wᵀ × dOut)
+            if input.requiresGrad {
+                let dcols = Storage(uninitializedCount: g.patch * g.columns)
+                gemm(wt.storage.base + wt.offset, 1, g.patch, gradColumns.base, g.columns, 1, dcols.base,
+                     m: g.patch, n: g.columns, k: o)
+                let dx = Tensor.zeros([g.n, g.c, g.h, g.w])
+                col2im(dcols.base, g, into: dx.storage.base)
+                grads.append(dx)
+            } else {
+                grads.append(nil)
+            }
+            // dWeight = dOut × colsᵀ
+            let dw = Tensor(storage: Storage(uninitializedCount: o * g.patch), shape: weight.shape)
+            gemm(gradColumns.base, g.columns, 1, cols.base, 1, g.columns, dw.storage.base,
+                 m: o, n: g.patch, k: g.columns)
+            grads.append(dw)
+            // dBias = dOut summed over batch and positions
+            if bias != nil {
+                let db = Tensor.zeros([o])
+                for f in 0..<o { db.storage.base[f] = sumContiguous(gradColumns.base + f * g.columns, g.columns) }
+                grads.append(db)
+            }
+            return grads
+        }
+    }
+
+    /// 2-D max pooling over `kernelSize`×`kernelSize` windows moved by `stride`
+    /// (default: the kernel size, so windows do not overlap). The gradient goes
+    /// to the position of each window's maximum.
+    public func maxPool2d(kernelSize: Int, stride: Int? = nil) -> Tensor {
+        let s = stride ?? kernelSize
+        precondition(rank == 4, "maxPool2d: input \(shape) must be [N, C, H, W]")
+        precondition(kernelSize >= 1 && s >= 1, "maxPool2d: kernel \(kernelSize) and stride \(s) must be ≥ 1")
+        let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
+        let oh = convOutputSize(h, kernel: kernelSize, stride: s, padding: 0)
+        let ow = convOutputSize(w, kernel: kernelSize, stride: s, padding: 0)
+        precondition(oh > 0 && ow > 0, "maxPool2d: kernel \(kernelSize) does not fit input \(shape)")
+        let x = contiguous().detach()
+        let out = Tensor(storage: Storage(uninitializedCount: n * c * oh * ow), shape: [n, c, oh, ow])
+        // For each output, the flat input position of its window's maximum.
+        let argmax = [Int32](unsafeUninitializedCapacity: out.count) { positions, initialized in
+            let src = x.storage.base + x.offset, dst = out.storage.base
+            if kernelSize == 2 && s == 2 {
+                maxPool2x2(src, planes: n * c, h: h, w: w, into: dst, positions: positions.baseAddress!)
+            } else {
+                maxPoolWindows(src, planes: n * c, h: h, w: w, kernel: kernelSize, stride: s,
+                               into: dst, positions: positions.baseAddress!)
+            }
+            initialized = out.count
+        }
+        withExtendedLifetime(x) {}  // `src` pointed into x's storage
+        let original = shape
+        return Tensor.record(out, op: "maxPool2d", inputs: [self]) { g in
+            let dx = Tensor.zeros(original)
+            let gc = g.contiguous()
+            let d = dx.storage.base, gs = gc.storage.base + gc.offset
+            for k in 0..<argmax.count { d[Int(argmax[k])] += gs[k] }
+            withExtendedLifetime(gc) {}
+            return [dx]
+        }
+    }
+}
+
+/// The READABLE path of max pooling: scan every window, keep the largest value
+/// and where it was (the first one wins ties; NaN wins over everything).
+func maxPoolWindows(_ src: UnsafePointer<Float>, planes: Int, h: Int, w: Int, kernel: Int, stride: Int,
+                    into dst: UnsafeMutablePointer<Float>, positions: UnsafeMutablePointer<Int32>) {
+    let oh = convOutputSize(h, kernel: kernel, stride: stride, padding: 0)
+    let ow = convOutputSize(w, kernel: kernel, stride: stride, padding: 0)
+    for plane in 0..<planes {
+        let image = src + plane * h * w
+        for oy in 0..<oh {
+            for ox in 0..<ow {
+                let corner = (oy * stride) * w + ox * stride
+                var best = image[corner], bestAt = corner
+                for i in 0..<kernel {
+                    for j in 0..<kernel {
+                        let at = corner + i * w + j
+                        if image[at] > best || (image[at].isNaN && !best.isNaN) {
+                            best = image[at]
+                            bestAt = at
+                        }
+                    }
+                }
+                let k = (plane * oh + oy) * ow + ox
+                dst[k] = best
+                positions[k] = Int32(plane * h * w + bestAt)
+            }
+        }
+    }
+}
+
+/// The FAST path for the most common pooling, 2×2 windows with stride 2: the
+/// four candidates compared without loops or branches (a two-iteration loop
+/// and a data-dependent branch cost more than the comparisons themselves).
+func maxPool2x2(_ src: UnsafePointer<Float>, planes: Int, h: Int, w: Int,
+                into dst: UnsafeMutablePointer<Float>, positions: UnsafeMutablePointer<Int32>) {
+    let oh = h / 2, ow = w / 2
+    for plane in 0..<planes {
+        let image = src + plane * h * w
+        for oy in 0..<oh {
+            for ox in 0..<ow {
+                let c = 2 * oy * w + 2 * ox
+                let a = image[c], b = image[c + 1], d = image[c + w], e = image[c + w + 1]
+                let top = a >= b ? a : b, topAt = a >= b ? c : c + 1
+                let bottom = d >= e ? d : e, bottomAt = d >= e ? c + w : c + w + 1
+                var best = top >= bottom ? top : bottom, bestAt = top >= bottom ? topAt : bottomAt
+                if (a + b + d + e).isNaN {  // rare: let a NaN win, as in the readable path
+                    for at in [c, c + 1, c + w, c + w + 1] where image[at].isNaN {
+                        best = image[at]
+                        bestAt = at
+                        break
+                    }
+                }
+                let k = (plane * oh + oy) * ow + ox
+                dst[k] = best
+                positions[k] = Int32(plane * h * w + bestAt)
+            }
+        }
+    }
+}
