@@ -24,6 +24,7 @@ bench: build
 
 test: deps
 	$(SWIFT) build --build-tests
+	$(SWIFT) run --skip-build grader sync --check
 	$(SWIFT) test --skip-build
 
 clean:
