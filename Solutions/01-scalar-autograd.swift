@@ -4,7 +4,7 @@
 
 // In Sources/Kindling/Scalar/Value.swift:
         // BEGIN EXERCISE 1.1 — multiplication and its local derivatives (Lessons/01-scalar-autograd.md)
-        Value(a.data * b.data, inputs: [a, b], localGrads: [b.data, a.data], op: "*")
+        return Value(a.data * b.data, inputs: [a, b], localGrads: [b.data, a.data], op: "*")
         // END EXERCISE 1.1
 
 // In Sources/Kindling/Scalar/Value.swift:

@@ -39,7 +39,7 @@
 
 // In Sources/Kindling/Tensor/Shape.swift:
     // BEGIN EXERCISE 2.5 — the layout of a permuted view (Lessons/02-tensors.md)
-    (order.map { shape[$0] }, order.map { strides[$0] })
+    return (order.map { shape[$0] }, order.map { strides[$0] })
     // END EXERCISE 2.5
 
 // In Sources/Kindling/Tensor/Shape.swift:

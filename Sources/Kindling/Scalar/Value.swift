@@ -97,7 +97,7 @@ extension Value {
     /// a · b. ∂/∂a = b, ∂/∂b = a.
     public static func * (a: Value, b: Value) -> Value {
         // BEGIN EXERCISE 1.1 — multiplication and its local derivatives (Lessons/01-scalar-autograd.md)
-        Value(a.data * b.data, inputs: [a, b], localGrads: [b.data, a.data], op: "*")
+        return Value(a.data * b.data, inputs: [a, b], localGrads: [b.data, a.data], op: "*")
         // END EXERCISE 1.1
     }
 

@@ -101,7 +101,7 @@ public func normalizedAxis(_ axis: Int, rank: Int, op: String) -> Int {
 ///     permutedLayout(shape: [2, 3], strides: [3, 1], order: [1, 0]) == ([3, 2], [1, 3])
 public func permutedLayout(shape: [Int], strides: [Int], order: [Int]) -> (shape: [Int], strides: [Int]) {
     // BEGIN EXERCISE 2.5 — the layout of a permuted view (Lessons/02-tensors.md)
-    (order.map { shape[$0] }, order.map { strides[$0] })
+    return (order.map { shape[$0] }, order.map { strides[$0] })
     // END EXERCISE 2.5
 }
 

@@ -1,0 +1,194 @@
+import Foundation
+
+// Steps 2 and 3 of grading: splice the submitted regions into a private copy
+// of the reference library, and build it with the lesson and hidden tests.
+//
+// The copy lives in one fixed folder per course, so SwiftPM's build folder
+// stays warm: between two submissions only the files whose regions changed
+// are recompiled.
+
+/// A compiler error, located.
+public struct CompilerError: Sendable, Equatable {
+    /// The file's path inside the workspace (relative to its Kindling folder when there).
+    public var file: String
+    /// 1-based line and column.
+    public var line: Int, column: Int
+    /// The compiler's message.
+    public var message: String
+}
+
+/// Which code goes into each region when the workspace is written.
+public enum RegionSource: Sendable, Equatable {
+    /// The reference solution.
+    case reference
+    /// The stub (as in Exercises/).
+    case stub
+    /// Submitted code.
+    case submitted([String])
+    /// The reference, behind a runtime switch that turns it into the stub when
+    /// the environment variable `KINDLING_GRADER_STUB` names this exercise
+    /// (lets `grader verify` check every stub with a single build).
+    case switchable
+}
+
+/// The private package the grader builds and tests.
+public struct Workspace: Sendable {
+    /// The course whose reference and tests are copied.
+    public let course: Course
+    /// The workspace folder.
+    public let directory: URL
+
+    /// A workspace in `directory` (default: `.build-grader/work` in the course root).
+    public init(course: Course, directory: URL? = nil) {
+        self.course = course
+        self.directory = directory ?? course.root.appendingPathComponent(".build-grader/work")
+    }
+
+    /// The test binary produced by `build()`.
+    public var testBinary: URL { directory.appendingPathComponent(".build/debug/KindlingGradingPackageTests.xctest") }
+
+    /// Where each region's code sits in the written files (for mapping compiler errors back).
+    public typealias RegionLines = [ExerciseID: (file: String, lines: Range<Int>)]
+
+    /// Writes the workspace: the reference library with each region's code
+    /// chosen by `source`, the lesson and hidden tests, and a manifest.
+    /// Files whose contents are unchanged are not touched (keeps builds incremental).
+    @discardableResult
+    public func write(_ source: (Region) -> RegionSource) throws -> RegionLines {
+        let fm = FileManager.default
+        try fm.createDirectory(at: directory, withIntermediateDirectories: true)
+        var placed: RegionLines = [:]
+        var wanted: [String: String] = ["Package.swift": Workspace.manifest]
+        for file in Course.swiftFiles(under: course.reference) {
+            let text = try String(contentsOf: course.reference.appendingPathComponent(file), encoding: .utf8)
+            var spliced = text.components(separatedBy: "\n")
+            for region in scanRegions(in: text, file: file).regions.reversed() {
+                let body: [String]
+                switch source(region) {
+                case .reference: body = region.body
+                case .stub: body = region.stub
+                case .submitted(let lines): body = lines
+                case .switchable:
+                    body = ["\(region.indentation)if graderStubbed(\"\(region.id)\") { \(region.stub[0].trimmingCharacters(in: .whitespaces)) }"] + region.body
+                }
+                spliced.replaceSubrange(region.beginLine..<(region.endLine - 1), with: body)
+                // Later regions moved by (new − old) lines; record this one's place now and fix up below.
+                let delta = body.count - region.body.count
+                for (id, p) in placed where p.file == file { placed[id] = (file, (p.lines.lowerBound + delta)..<(p.lines.upperBound + delta)) }
+                placed[region.id] = (file, (region.beginLine + 1)..<(region.beginLine + 1 + body.count))
+            }
+            wanted["Sources/Kindling/" + file] = spliced.joined(separator: "\n")
+        }
+        wanted["Sources/Kindling/_GraderStubSwitch.swift"] = Workspace.stubSwitch
+        for folder in ["Tests/LessonTests", "Tests/HiddenTests", "Sources/CBLAS", "Sources/CZlib"] {
+            let from = course.root.appendingPathComponent(folder)
+            for name in (try? fm.subpathsOfDirectory(atPath: from.path)) ?? [] {
+                var isDirectory: ObjCBool = false
+                let path = from.appendingPathComponent(name).path
+                guard fm.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
+                wanted[folder + "/" + name] = try String(contentsOfFile: path, encoding: .utf8)
+            }
+        }
+        // Write what changed; delete what is no longer wanted.
+        for (path, text) in wanted {
+            let url = directory.appendingPathComponent(path)
+            if (try? String(contentsOf: url, encoding: .utf8)) == text { continue }
+            try fm.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try text.write(to: url, atomically: true, encoding: .utf8)
+        }
+        for top in ["Sources", "Tests"] {
+            let root = directory.appendingPathComponent(top)
+            for name in (try? fm.subpathsOfDirectory(atPath: root.path)) ?? [] {
+                var isDirectory: ObjCBool = false
+                let url = root.appendingPathComponent(name)
+                if fm.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue,
+                   wanted[top + "/" + name] == nil {
+                    try? fm.removeItem(at: url)
+                }
+            }
+        }
+        return placed
+    }
+
+    /// Builds the library and the test binary. Returns the compiler errors
+    /// (empty on success) and the full build log.
+    public func build() throws -> (errors: [CompilerError], log: String) {
+        let result = try runProcess("/usr/bin/env", ["swift", "build", "--build-tests",
+                                                     "--package-path", directory.path,
+                                                     "--scratch-path", directory.appendingPathComponent(".build").path])
+        let errors = parseCompilerErrors(result.output, root: directory.appendingPathComponent("Sources/Kindling").path)
+        if result.status != 0 && errors.isEmpty {
+            throw GraderError.message("building the grading workspace failed:\n" + String(result.output.suffix(4000)))
+        }
+        return (errors, result.output)
+    }
+
+    /// The manifest of the private package.
+    static let manifest = """
+    // swift-tools-version:6.0
+    // Written by the grader: the reference library with a submission's exercise regions spliced in.
+    import PackageDescription
+
+    let package = Package(
+        name: "KindlingGrading",
+        targets: [
+            .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas"),
+            .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib"),
+            .target(name: "Kindling", dependencies: ["CBLAS", "CZlib"], path: "Sources/Kindling"),
+            .testTarget(name: "LessonTests", dependencies: ["Kindling"], path: "Tests/LessonTests"),
+            .testTarget(name: "HiddenTests", dependencies: ["Kindling"], path: "Tests/HiddenTests",
+                        exclude: ["points.json"]),
+        ]
+    )
+    """
+
+    /// The runtime switch `RegionSource.switchable` uses.
+    static let stubSwitch = """
+    // Written by the grader for `grader verify`.
+    #if canImport(Glibc)
+    import Glibc
+    #endif
+
+    /// Whether the environment asks for exercise `id` to behave as its stub.
+    func graderStubbed(_ id: String) -> Bool {
+        guard let value = getenv("KINDLING_GRADER_STUB") else { return false }
+        return String(cString: value) == id
+    }
+    """
+}
+
+/// Parses `path:line:column: error: message` lines; paths under `root` are
+/// made relative to it.
+func parseCompilerErrors(_ log: String, root: String) -> [CompilerError] {
+    var errors: [CompilerError] = []
+    var seen = Set<String>()
+    for line in log.components(separatedBy: "\n") {
+        guard let range = line.range(of: ": error: ") else { continue }
+        let location = line[..<range.lowerBound].split(separator: ":")
+        guard location.count >= 3, let l = Int(location[location.count - 2]), let c = Int(location[location.count - 1]) else { continue }
+        var file = location[..<(location.count - 2)].joined(separator: ":")
+        if file.hasPrefix(root + "/") { file = String(file.dropFirst(root.count + 1)) }
+        let message = String(line[range.upperBound...])
+        guard seen.insert("\(file):\(l):\(c):\(message)").inserted else { continue }
+        errors.append(CompilerError(file: file, line: l, column: c, message: message))
+    }
+    return errors
+}
+
+/// Runs a program to completion, returning its exit status and combined output.
+func runProcess(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+                directory: URL? = nil) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    if let environment { process.environment = environment }
+    if let directory { process.currentDirectoryURL = directory }
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
