@@ -1,0 +1,153 @@
+import Foundation
+
+// `grader release OUT`: the repository students get. It holds the workspace
+// (Exercises/Kindling — stubs, no reference code), the lessons, the visible
+// tests and the tools built on the library (the `kindling` CLI and the graph
+// renderer), with a Package.swift whose only `Kindling` is the workspace.
+// No Sources/Kindling, no Solutions/, no hidden tests.
+
+extension Course {
+    /// Folders copied into a student release, as they are.
+    static let releasedFolders = [
+        "Exercises/Kindling", "Lessons", "Tests/LessonTests", "Sources/CBLAS", "Sources/CZlib",
+        "Sources/CGraphviz", "Sources/KindlingGraph", "Sources/kindling", "scripts/install-deps.sh",
+    ]
+
+    /// Writes the student repository to `output` (which must not exist or be empty).
+    /// Returns the relative paths written.
+    @discardableResult
+    public func release(to output: URL) throws -> [String] {
+        let fm = FileManager.default
+        if fm.fileExists(atPath: output.path),
+           !((try? fm.contentsOfDirectory(atPath: output.path)) ?? []).isEmpty {
+            throw GraderError.message("\(output.path) exists and is not empty; choose a new folder")
+        }
+        let stale = try staleFiles()
+        guard stale.isEmpty else {
+            throw GraderError.message("Exercises/ or Solutions/ are out of date (\(stale.joined(separator: ", "))); run `grader sync` first")
+        }
+        var written: [String] = []
+        for item in Course.releasedFolders {
+            let from = root.appendingPathComponent(item)
+            var isDirectory: ObjCBool = false
+            guard fm.fileExists(atPath: from.path, isDirectory: &isDirectory) else { continue }
+            let names = isDirectory.boolValue ? try fm.subpathsOfDirectory(atPath: from.path).map { item + "/" + $0 } : [item]
+            for name in names {
+                let source = root.appendingPathComponent(name)
+                var sourceIsDirectory: ObjCBool = false
+                fm.fileExists(atPath: source.path, isDirectory: &sourceIsDirectory)
+                if sourceIsDirectory.boolValue { continue }
+                let target = output.appendingPathComponent(name)
+                try fm.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try fm.copyItem(at: source, to: target)
+                written.append(name)
+            }
+        }
+        let generated: [(String, String)] = [
+            ("Package.swift", Course.releaseManifest),
+            ("Makefile", Course.releaseMakefile),
+            ("README.md", Course.releaseReadme),
+            (".gitignore", ".build*/\nPackage.resolved\n*.safetensors\n/reports/\n"),
+        ]
+        for (name, text) in generated {
+            try text.write(to: output.appendingPathComponent(name), atomically: true, encoding: .utf8)
+            written.append(name)
+        }
+        // Last line of defence: no reference code may leave the building.
+        let (regions, _) = try referenceRegions()
+        for name in written where name.hasSuffix(".swift") {
+            let text = try String(contentsOf: output.appendingPathComponent(name), encoding: .utf8)
+            for region in regions where region.body.filter({ !$0.trimmingCharacters(in: .whitespaces).isEmpty }).count >= 2 {
+                if text.contains(region.body.joined(separator: "\n")) {
+                    throw GraderError.message("release: \(name) contains the reference solution of exercise \(region.id); refusing to write it")
+                }
+            }
+        }
+        return written.sorted()
+    }
+
+    /// The student repository's manifest: `Kindling` is the workspace.
+    static let releaseManifest = """
+    // swift-tools-version:6.0
+    //
+    // Kindling — your own deep-learning framework, built lesson by lesson.
+    // The library you are writing is Exercises/Kindling; the lesson tests, the
+    // `kindling` command and the graph renderer all run on YOUR code.
+    import PackageDescription
+
+    let package = Package(
+        name: "Kindling",
+        products: [
+            .library(name: "Kindling", targets: ["Kindling"]),
+            .executable(name: "kindling", targets: ["kindling"]),
+        ],
+        dependencies: [
+            .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        ],
+        targets: [
+            .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+                           providers: [.apt(["libopenblas-dev"])]),
+            .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+                           providers: [.apt(["zlib1g-dev"])]),
+            .systemLibrary(name: "CGraphviz", path: "Sources/CGraphviz", pkgConfig: "libgvc",
+                           providers: [.apt(["libgraphviz-dev"])]),
+            .target(name: "Kindling", dependencies: ["CBLAS", "CZlib"], path: "Exercises/Kindling"),
+            .target(name: "KindlingGraph", dependencies: ["Kindling", "CGraphviz"], path: "Sources/KindlingGraph"),
+            .executableTarget(
+                name: "kindling",
+                dependencies: ["Kindling", "KindlingGraph",
+                               .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                path: "Sources/kindling"),
+            .testTarget(name: "LessonTests", dependencies: ["Kindling"], path: "Tests/LessonTests"),
+        ]
+    )
+
+    """
+
+    /// The student repository's Makefile.
+    static let releaseMakefile = """
+    # make test         build and run every lesson's tests (unfinished exercises fail with their message)
+    # make lesson N=1   one lesson's tests
+    # make demo         train an MLP on Fashion-MNIST with YOUR framework
+
+    SWIFT ?= swift
+
+    .PHONY: deps test lesson demo
+
+    deps:
+    \t@bash scripts/install-deps.sh
+
+    test: deps
+    \t$(SWIFT) build --build-tests
+    \t$(SWIFT) test --skip-build
+
+    lesson: deps
+    \t$(SWIFT) test --filter Lesson$$(printf %02d $(N))
+
+    demo: deps
+    \t$(SWIFT) run -c release kindling train
+
+    """
+
+    /// The student repository's README.
+    static let releaseReadme = """
+    # Kindling — build your own deep-learning framework in Swift
+
+    You will write, piece by piece, a small PyTorch-shaped framework — scalar autograd,
+    strided tensors, broadcasting, matrix products, tensor autograd, modules, optimizers,
+    data loading — and end by training a network on Fashion-MNIST with it.
+
+    ```sh
+    make test          # installs missing system packages, then runs every lesson's tests
+    make lesson N=1    # just lesson 1: swift test --filter Lesson01
+    ```
+
+    1. Read `Lessons/01-scalar-autograd.md`.
+    2. Fill in the exercise regions it names in `Exercises/Kindling/…` — each one is a
+       `fatalError("Exercise 1.1 is not done yet: …")` between `// BEGIN EXERCISE` and
+       `// END EXERCISE` markers. Write only between the markers: that is what gets graded.
+    3. Check with `swift test --filter Lesson01` (or one exercise: `--filter Exercise_1_3`).
+       The run stops at the first unfinished exercise and says which one.
+
+    """
+}
