@@ -85,7 +85,7 @@ public final class SGD: Optimizer {
 
     public override func update(parameter index: Int, values θ: UnsafeMutableBufferPointer<Float>,
                                 gradient: UnsafeBufferPointer<Float>) {
-        let (lr, μ, λ, first) = (learningRate, momentum, weightDecay, stepCount == 1)
+        let (lr, μ, λ) = (learningRate, momentum, weightDecay)
         if μ == 0 {
             for i in 0..<θ.count { θ[i] -= lr * (gradient[i] + λ * θ[i]) }
             return
@@ -93,7 +93,7 @@ public final class SGD: Optimizer {
         let v = velocity[index]
         for i in 0..<θ.count {
             let g = gradient[i] + λ * θ[i]
-            v[i] = first ? g : μ * v[i] + g
+            v[i] = μ * v[i] + g  // v starts at 0, so the first step sets v = g
             θ[i] -= lr * (nesterov ? g + μ * v[i] : v[i])
         }
     }
@@ -118,6 +118,10 @@ public class Adam: Optimizer {
     let decoupled: Bool
     private let m: [UnsafeMutableBufferPointer<Float>]
     private let v: [UnsafeMutableBufferPointer<Float>]
+    /// Updates each parameter has received: t in the bias correction. Counted
+    /// per parameter, as in PyTorch, because a parameter without a gradient
+    /// (a frozen layer, an unused branch) skips a step.
+    private var updates: [Int]
 
     /// An Adam optimizer.
     public init(parameters: [Tensor], learningRate: Float = 1e-3, betas: (Float, Float) = (0.9, 0.999),
@@ -128,6 +132,7 @@ public class Adam: Optimizer {
         self.decoupled = type(of: self) != Adam.self
         m = zeroBuffers(like: parameters)
         v = zeroBuffers(like: parameters)
+        updates = [Int](repeating: 0, count: parameters.count)
         super.init(parameters: parameters, learningRate: learningRate)
     }
 
@@ -139,7 +144,8 @@ public class Adam: Optimizer {
     public override func update(parameter index: Int, values θ: UnsafeMutableBufferPointer<Float>,
                                 gradient: UnsafeBufferPointer<Float>) {
         let (β1, β2, lr, λ, ε) = (betas.0, betas.1, learningRate, weightDecay, epsilon)
-        let t = Float(stepCount)
+        updates[index] += 1
+        let t = Float(updates[index])
         let correction1 = 1 - powf(β1, t), correction2 = 1 - powf(β2, t)
         let m = self.m[index], v = self.v[index]
         for i in 0..<θ.count {
