@@ -56,9 +56,9 @@ private func makeCourse() throws -> Course {
         #expect(region.id == ExerciseID(lesson: 2, number: 3))
         #expect(region.title == "a title")
         #expect(region.lessonFile == "Lessons/02-x.md")
-        #expect(region.body == ["        let a = 1", "        return"])
+        #expect(region.body == ["    let a = 1", "    return"])
         #expect((region.beginLine, region.endLine) == (2, 5))
-        #expect(region.stub == [#"        fatalError("Exercise 2.3 is not done yet: a title — see Lessons/02-x.md")"#])
+        #expect(region.stub == [#"    fatalError("Exercise 2.3 is not done yet: a title — see Lessons/02-x.md")"#])
     }
 
     @Test(arguments: [
