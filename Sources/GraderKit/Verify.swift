@@ -1,0 +1,82 @@
+import Foundation
+
+// `grader verify`: proof that the course is sound, in the spirit of
+// rustlings' `dev check`:
+// - Exercises/ and Solutions/ are in sync with the reference;
+// - every exercise has visible and hidden tests;
+// - every test passes on the reference;
+// - every exercise's tests fail when (only) that exercise is its stub —
+//   so no test passes for free, and no test leans on a later exercise.
+//
+// All of it takes ONE build: each region is compiled as
+// `if graderStubbed("1.2") { <stub> }` followed by its reference code, and
+// the test process's environment picks which exercise is stubbed.
+
+/// What `verify` found.
+public struct VerifyResult: Sendable {
+    /// One line per check, in order.
+    public var lines: [String] = []
+    /// The problems; empty when the course is sound.
+    public var problems: [String] = []
+    /// Whether every check passed.
+    public var passed: Bool { problems.isEmpty }
+}
+
+extension Grader {
+    /// Runs every check of `grader verify`.
+    public func verify() throws -> VerifyResult {
+        var result = VerifyResult()
+        let stale = try course.staleFiles()
+        if stale.isEmpty {
+            result.lines.append("✔ Exercises/ and Solutions/ are in sync with Sources/Kindling")
+        } else {
+            result.problems.append("out of date (run `grader sync`): " + stale.joined(separator: ", "))
+        }
+        let (regions, _) = try course.referenceRegions()
+        progress("Building the reference with switchable stubs…")
+        try workspace.write { _ in .switchable }
+        let (errors, _) = try workspace.build()
+        guard errors.isEmpty else {
+            result.problems += errors.prefix(10).map {
+                "does not compile with switchable stubs (a region must end its block and use an explicit `return`): \($0.file):\($0.line): \($0.message)"
+            }
+            return result
+        }
+        result.lines.append("✔ the reference compiles with every stub in place")
+        let tests = try listTests()
+        let byExercise = Dictionary(grouping: tests, by: \.exercise)
+        for region in regions.sorted(by: { $0.id < $1.id }) {
+            let mine = byExercise[region.id] ?? []
+            let visible = mine.filter(\.visible).count, hidden = mine.count - visible
+            if visible == 0 { result.problems.append("exercise \(region.id) has no visible test (suite Exercise_\(region.id.lesson)_\(region.id.number) in Tests/LessonTests)") }
+            if hidden == 0 { result.problems.append("exercise \(region.id) has no hidden test (suite Exercise_\(region.id.lesson)_\(region.id.number) in Tests/HiddenTests)") }
+        }
+        let known = Set(regions.map(\.id))
+        for test in tests where !known.contains(test.exercise) {
+            result.problems.append("\(test.name) names exercise \(test.exercise), which has no region")
+        }
+        result.lines.append("✔ \(tests.count) tests for \(regions.count) exercises found")
+
+        progress("Running \(tests.count) tests on the reference…")
+        let outcomes = execute(workspace.testBinary, tests, [:])
+        let failing = zip(tests, outcomes).filter { $0.1.verdict != .passed }
+        for (test, outcome) in failing {
+            result.problems.append("fails on the reference: \(test.name) — \(outcome.verdict.rawValue): \(outcome.message.prefix(300))")
+        }
+        if failing.isEmpty { result.lines.append("✔ every test passes on the reference") }
+
+        progress("Running each exercise's tests against its stub…")
+        for region in regions.sorted(by: { $0.id < $1.id }) {
+            let mine = byExercise[region.id] ?? []
+            guard !mine.isEmpty else { continue }
+            let stubbed = execute(workspace.testBinary, mine, ["KINDLING_GRADER_STUB": region.id.description])
+            let passing = zip(mine, stubbed).filter { $0.1.verdict == .passed }.map(\.0.name)
+            if passing.isEmpty {
+                result.lines.append("✔ \(region.id): all \(mine.count) tests fail on the stub")
+            } else {
+                result.problems.append("exercise \(region.id): these tests pass even with the stub in place: " + passing.joined(separator: ", "))
+            }
+        }
+        return result
+    }
+}
