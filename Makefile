@@ -5,7 +5,7 @@
 SWIFT ?= swift
 DEMO_ARGS ?=
 
-.PHONY: deps demo test build bench train-cnn clean
+.PHONY: deps demo test build bench train-cnn graph clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -14,10 +14,14 @@ build: deps
 	$(SWIFT) build -c release --product kindling
 
 demo: build
-	$(SWIFT) run -c release kindling train $(DEMO_ARGS)
+	$(SWIFT) run -c release kindling train --report reports/mlp $(DEMO_ARGS)
+	@echo "Open reports/mlp/index.html to see the curves, the model's graph and its mistakes."
+
+graph: build
+	$(SWIFT) run -c release kindling graph --model mlp --out reports/mlp-graph.svg
 
 train-cnn: build
-	$(SWIFT) run -c release kindling train --model cnn
+	$(SWIFT) run -c release kindling train --model cnn --report reports/cnn
 
 bench: build
 	$(SWIFT) run -c release kindling bench

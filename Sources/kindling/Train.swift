@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Kindling
+import KindlingGraph
 
 /// `kindling train`: train a built-in model on Fashion-MNIST.
 struct Train: ParsableCommand {
@@ -33,6 +34,9 @@ struct Train: ParsableCommand {
 
     @Option(help: "Save the trained weights to this .safetensors file.")
     var save: String?
+
+    @Option(help: "Write an HTML training report (curves, the model's graph, confusion matrix, sample predictions) to this folder.")
+    var report: String?
 
     @Option(help: "Directory holding the Fashion-MNIST files (default: $KINDLING_FASHION_MNIST or /usr/share/datasets/fashion-mnist).")
     var data: String?
@@ -69,6 +73,10 @@ struct Train: ParsableCommand {
         let loader = DataLoader(train, batchSize: batchSize, shuffle: true, seed: seed)
         let started = Date()
         var accuracies: [Double] = []
+        var history = TrainingHistory(
+            modelName: model.rawValue, parameterCount: net.parameterCount,
+            optimizer: optimizer == .sgd ? "sgd, momentum \(momentum)" : "adam",
+            learningRate: "\(opt.learningRate), \(schedule.rawValue) schedule", batchSize: batchSize, seed: seed)
         for epoch in 1...epochs {
             var bar = ProgressBar(title: "epoch \(epoch)/\(epochs)", total: loader.count)
             var runningLoss = 0.0, seen = 0
@@ -86,12 +94,19 @@ struct Train: ParsableCommand {
             let acc = accuracy(of: net, on: test)
             accuracies.append(acc)
             let seconds = Date().timeIntervalSince(bar.start)
+            history.append(trainLoss: runningLoss / Double(max(seen, 1)), testAccuracy: acc, seconds: seconds)
             print(String(format: "epoch %d/%d  train loss %.4f  test accuracy %.2f%%  (%.1f s)",
                          epoch, epochs, runningLoss / Double(max(seen, 1)), acc * 100, seconds))
         }
         let total = Date().timeIntervalSince(started)
         print(String(format: "Done: final test accuracy %.2f%% (best %.2f%%) after %d epochs in %.1f s.",
                      accuracies.last! * 100, accuracies.max()! * 100, epochs, total))
+        if let report {
+            let page = try TrainingReport.write(to: report, history: history, model: net, test: test,
+                                                classNames: FashionMNIST.classNames,
+                                                graphSVG: try stepGraphSVG(net, test: test))
+            print("Wrote the training report to \(page)")
+        }
         if let save {
             try net.save(to: save, metadata: ["model": model.rawValue, "epochs": "\(epochs)"])
             print("Saved weights to \(save)")
@@ -108,4 +123,16 @@ func loadFashionMNIST(directory: String?) throws -> (train: TensorDataset, test:
         FileHandle.standardError.write(Data("error: \(error)\n".utf8))
         throw ExitCode.failure
     }
+}
+
+/// The graph of one training step (a batch of 8 test images, loss and
+/// gradients) as SVG, for the report. Gradients are cleared afterwards.
+func stepGraphSVG(_ net: Module, test: TensorDataset) throws -> String {
+    let batch = test.batch(Array(0..<min(8, test.count)))
+    let loss = crossEntropy(net(batch.inputs), batch.labels)
+    loss.backward()
+    defer { net.zeroGrad() }
+    var options = GraphOptions()
+    options.title = "one training step on 8 test images, loss \(String(format: "%.4f", loss.item()))"
+    return String(decoding: try Graph(of: loss, module: net, options: options).svg(), as: UTF8.self)
 }

@@ -22,11 +22,16 @@ extension Tensor {
         var order = Array(0..<rank)
         order.swapAt(normalizedAxis(axis0, rank: rank, op: "transposed"),
                      normalizedAxis(axis1, rank: rank, op: "transposed"))
-        return permuted(order)
+        return permuted(order, op: "transpose")
     }
 
     /// A view whose axis `i` is this tensor's axis `axes[i]`.
     public func permuted(_ axes: [Int]) -> Tensor {
+        permuted(axes, op: "permute")
+    }
+
+    /// `permuted`, recorded under the name `op`.
+    private func permuted(_ axes: [Int], op: String) -> Tensor {
         let order = axes.map { normalizedAxis($0, rank: rank, op: "permuted") }
         precondition(order.count == rank && Set(order).count == rank,
                      "permuted: \(axes) is not a permutation of the \(rank) axes of shape \(shape)")
@@ -34,7 +39,7 @@ extension Tensor {
         let view = Tensor(storage: storage, shape: layout.shape, strides: layout.strides, offset: offset)
         var inverse = [Int](repeating: 0, count: rank)
         for (i, a) in order.enumerated() { inverse[a] = i }
-        return Tensor.record(view, op: "permute", inputs: [self]) { g in [g.permuted(inverse)] }
+        return Tensor.record(view, op: op, inputs: [self]) { g in [g.permuted(inverse)] }
     }
 
     /// The elements `start, start + step, …` (below `end`) along `axis`, as a view.
