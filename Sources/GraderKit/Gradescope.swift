@@ -18,22 +18,7 @@ extension Course {
             throw GraderError.message("\(output.path) exists and is not empty; choose a new folder")
         }
         try fm.createDirectory(at: output.appendingPathComponent("source"), withIntermediateDirectories: true)
-        var written: [String] = []
-        for item in Course.gradingFolders {
-            let from = root.appendingPathComponent(item)
-            var isDirectory: ObjCBool = false
-            guard fm.fileExists(atPath: from.path, isDirectory: &isDirectory) else { continue }
-            let names = isDirectory.boolValue ? try fm.subpathsOfDirectory(atPath: from.path).map { item + "/" + $0 } : [item]
-            for name in names where !name.split(separator: "/").contains(where: { $0.hasPrefix(".build") }) {
-                var sub: ObjCBool = false
-                fm.fileExists(atPath: root.appendingPathComponent(name).path, isDirectory: &sub)
-                if sub.boolValue { continue }
-                let target = output.appendingPathComponent("source/" + name)
-                try fm.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
-                try fm.copyItem(at: root.appendingPathComponent(name), to: target)
-                written.append("source/" + name)
-            }
-        }
+        var written = try copyFiles(Course.gradingFolders, to: output.appendingPathComponent("source")).map { "source/" + $0 }
         for (name, text) in [("setup.sh", Course.gradescopeSetup), ("run_autograder", Course.gradescopeRun)] {
             let url = output.appendingPathComponent(name)
             try text.write(to: url, atomically: true, encoding: .utf8)

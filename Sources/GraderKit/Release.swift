@@ -13,6 +13,30 @@ extension Course {
         "Sources/CGraphviz", "Sources/KindlingGraph", "Sources/kindling", "scripts/install-deps.sh",
     ]
 
+    /// Copies the files of `items` (files or folders, relative to the root;
+    /// build folders skipped) to the same relative places under `output`.
+    /// Returns the relative paths written.
+    func copyFiles(_ items: [String], to output: URL) throws -> [String] {
+        let fm = FileManager.default
+        var written: [String] = []
+        for item in items {
+            var isDirectory: ObjCBool = false
+            guard fm.fileExists(atPath: root.appendingPathComponent(item).path, isDirectory: &isDirectory) else { continue }
+            let names = isDirectory.boolValue
+                ? try fm.subpathsOfDirectory(atPath: root.appendingPathComponent(item).path).map { item + "/" + $0 } : [item]
+            for name in names where !name.split(separator: "/").contains(where: { $0.hasPrefix(".build") }) {
+                var nameIsDirectory: ObjCBool = false
+                fm.fileExists(atPath: root.appendingPathComponent(name).path, isDirectory: &nameIsDirectory)
+                if nameIsDirectory.boolValue { continue }
+                let target = output.appendingPathComponent(name)
+                try fm.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try fm.copyItem(at: root.appendingPathComponent(name), to: target)
+                written.append(name)
+            }
+        }
+        return written
+    }
+
     /// Writes the student repository to `output` (which must not exist or be empty).
     /// Returns the relative paths written.
     @discardableResult
@@ -26,23 +50,7 @@ extension Course {
         guard stale.isEmpty else {
             throw GraderError.message("Exercises/ or Solutions/ are out of date (\(stale.joined(separator: ", "))); run `grader sync` first")
         }
-        var written: [String] = []
-        for item in Course.releasedFolders {
-            let from = root.appendingPathComponent(item)
-            var isDirectory: ObjCBool = false
-            guard fm.fileExists(atPath: from.path, isDirectory: &isDirectory) else { continue }
-            let names = isDirectory.boolValue ? try fm.subpathsOfDirectory(atPath: from.path).map { item + "/" + $0 } : [item]
-            for name in names {
-                let source = root.appendingPathComponent(name)
-                var sourceIsDirectory: ObjCBool = false
-                fm.fileExists(atPath: source.path, isDirectory: &sourceIsDirectory)
-                if sourceIsDirectory.boolValue { continue }
-                let target = output.appendingPathComponent(name)
-                try fm.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
-                try fm.copyItem(at: source, to: target)
-                written.append(name)
-            }
-        }
+        var written = try copyFiles(Course.releasedFolders, to: output)
         let generated: [(String, String)] = [
             ("Package.swift", Course.releaseManifest),
             ("Makefile", Course.releaseMakefile),

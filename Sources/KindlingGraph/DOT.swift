@@ -16,19 +16,7 @@ import Foundation
 enum DOT {
     /// `s` made safe inside an HTML-like label.
     static func html(_ s: String) -> String {
-        var out = ""
-        out.reserveCapacity(s.utf8.count)
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.unicodeScalars.append(visible(scalar))
-            }
-        }
-        return out
+        markupEscaped(s, otherwise: visible)
     }
 
     /// `s` as a double-quoted DOT string (quotes included) for escString
@@ -142,4 +130,23 @@ struct NumberScan {
         default: return "Inf"
         }
     }
+}
+
+/// `text` with the five characters HTML, XML and Graphviz's HTML-like labels
+/// treat specially (`& < > " '`) written as character references; every
+/// other scalar goes through `otherwise` (which may replace control characters).
+func markupEscaped(_ text: String, otherwise: (Unicode.Scalar) -> Unicode.Scalar) -> String {
+    var out = ""
+    out.reserveCapacity(text.utf8.count)
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "&": out += "&amp;"
+        case "<": out += "&lt;"
+        case ">": out += "&gt;"
+        case "\"": out += "&quot;"
+        case "'": out += "&#39;"
+        default: out.unicodeScalars.append(otherwise(scalar))
+        }
+    }
+    return out
 }

@@ -13,20 +13,9 @@ enum Markup {
     /// attributes alike: `&`, `<`, `>`, `"` and `'` become character references,
     /// and control characters XML forbids become `�`.
     static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for c in text.unicodeScalars {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            case _ where c.value < 0x20 && c != "\t" && c != "\n" && c != "\r": out += "\u{FFFD}"
-            default: out.unicodeScalars.append(c)
-            }
+        markupEscaped(text) { c in
+            c.value < 0x20 && c != "\t" && c != "\n" && c != "\r" ? "\u{FFFD}" : c
         }
-        return out
     }
 }
 
