@@ -8,8 +8,12 @@ import GraderKit
 struct GraderCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "grader",
-        abstract: "Kindling's course tools: keep exercises and solutions in sync with the reference.",
-        subcommands: [Sync.self]
+        abstract: "Kindling's course tools: grade submissions, check the course, make the student release.",
+        discussion: """
+        Exit codes of `grader grade`: 0 full marks; 1 points lost; 2 usage error; 3 the submission \
+        could not be read; 4 the grader itself failed (the report says why); 5 the report could not be written.
+        """,
+        subcommands: [Grade.self, Verify.self, Sync.self, Release.self, GradescopeBundle.self]
     )
 }
 
@@ -57,5 +61,145 @@ struct Sync: ParsableCommand {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode.failure
         }
+    }
+}
+
+/// Options shared by the commands that build and run tests.
+struct RunOptions: ParsableArguments {
+    @Option(help: "Tests run at the same time (default: 2).")
+    var jobs: Int = 2
+
+    @Option(help: "CPU seconds each test may use; the wall-clock limit is three times this.")
+    var timeout: Int = 10
+
+    @Option(help: "Address-space limit per test, in MiB.")
+    var memory: Int = 1024
+}
+
+/// The sandboxed test runner, with the limits the options ask for.
+func makeExecutor(_ options: RunOptions) -> TestExecutor {
+    let limits = SandboxLimits(wallSeconds: Double(options.timeout * 3), cpuSeconds: options.timeout,
+                               memoryBytes: options.memory << 20)
+    return sandboxedTestExecutor(limits: limits, parallelism: max(1, options.jobs))
+}
+
+/// Progress lines on standard error.
+let stderrProgress: ProgressReporter = { line in
+    FileHandle.standardError.write(Data("grader: \(line)\n".utf8))
+}
+
+/// `grader grade SUBMISSION`.
+struct Grade: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Grade a submission: a workspace or any folder of files holding exercise regions.",
+        discussion: "Only exercise regions are graded; everything else is ignored and listed in the report.")
+
+    @Argument(help: "The submission: e.g. Exercises, a student's repository, or Solutions.")
+    var submission: String
+
+    @Option(help: "Grade one lesson only.")
+    var lesson: Int?
+
+    @Option(help: "Report format: text, json, gradescope or junit.")
+    var format: String = "text"
+
+    @Option(help: "Write the report here (atomically) instead of standard output.")
+    var out: String?
+
+    @Option(help: "The course repository root (default: found from the current folder).")
+    var root: String?
+
+    @OptionGroup var limits: RunOptions
+
+    func validate() throws {
+        guard ReportFormat(rawValue: format) != nil else {
+            throw ValidationError("--format must be one of: " + ReportFormat.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+    }
+
+    func run() throws {
+        let format = ReportFormat(rawValue: self.format)!
+        var report = GradeReport(submission: submission)
+        var code: GraderExitCode?
+        do {
+            let course = try courseRoot(root)
+            let grader = Grader(course: course, execute: makeExecutor(limits), progress: stderrProgress)
+            report = try grader.grade(URL(fileURLWithPath: submission), lesson: lesson)
+        } catch let error as GraderError where error.description.hasPrefix("submission not found") {
+            report.error = error.description
+            code = .submissionUnreadable
+        } catch {
+            report.error = "\(error)"
+            code = .internalError
+        }
+        do {
+            let written = try writeReport(report, format: format, to: out,
+                                          useColor: out == nil && standardOutputSupportsColor())
+            throw ExitCode((code ?? written).rawValue)
+        } catch let error as ReportWriteError {
+            FileHandle.standardError.write(Data("grader: \(error)\n".utf8))
+            throw ExitCode(GraderExitCode.reportNotWritten.rawValue)
+        }
+    }
+}
+
+/// `grader verify`.
+struct Verify: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check the course: in sync, every test passes on the reference, every exercise's tests fail on its stub.")
+
+    @Option(help: "The course repository root (default: found from the current folder).")
+    var root: String?
+
+    @OptionGroup var limits: RunOptions
+
+    func run() throws {
+        let course = try courseRoot(root)
+        let grader = Grader(course: course, execute: makeExecutor(limits), progress: stderrProgress)
+        let result = try grader.verify()
+        result.lines.forEach { print($0) }
+        if !result.passed {
+            print("\nProblems:")
+            result.problems.forEach { print("  ✘ \($0)") }
+            throw ExitCode.failure
+        }
+        print("The course is sound.")
+    }
+}
+
+/// `grader release OUT`.
+struct Release: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write the student repository: exercises, lessons, visible tests and tools; no solutions, no hidden tests.")
+
+    @Argument(help: "A new (or empty) folder.")
+    var output: String
+
+    @Option(help: "The course repository root (default: found from the current folder).")
+    var root: String?
+
+    func run() throws {
+        let course = try courseRoot(root)
+        let written = try course.release(to: URL(fileURLWithPath: output))
+        print("Wrote \(written.count) files to \(output). Students run `make test` there.")
+    }
+}
+
+/// `grader gradescope OUT`.
+struct GradescopeBundle: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gradescope",
+        abstract: "Write a Gradescope autograder bundle (setup.sh + run_autograder + the course) to a folder.")
+
+    @Argument(help: "A new (or empty) folder; zip its contents and upload them as the autograder.")
+    var output: String
+
+    @Option(help: "The course repository root (default: found from the current folder).")
+    var root: String?
+
+    func run() throws {
+        let course = try courseRoot(root)
+        let written = try course.gradescopeBundle(to: URL(fileURLWithPath: output))
+        print("Wrote \(written.count) files to \(output). Upload a zip of its contents as the Gradescope autograder.")
     }
 }
