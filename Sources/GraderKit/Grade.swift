@@ -178,7 +178,9 @@ public struct Grader: Sendable {
         }
         let tests = try listTests().filter { onlyLesson == nil || $0.exercise.lesson == onlyLesson }
         progress("Running \(tests.count) tests (\(label))…")
-        let outcomes = execute(workspace.testBinary, tests, [:])
+        let binary = try workspace.publishTestBinary()
+        defer { try? FileManager.default.removeItem(at: binary.deletingLastPathComponent()) }
+        let outcomes = execute(binary, tests, [:])
         return zip(tests, outcomes).map { test, outcome in
             let maxPoints = manifest.points(for: test.name)
             return TestResult(name: test.name, exercise: test.exercise, visible: test.visible, verdict: outcome.verdict,

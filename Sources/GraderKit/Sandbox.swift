@@ -78,13 +78,9 @@ public struct SandboxUser: Sendable, Hashable, CustomStringConvertible {
     /// swept by uid.
     public static let nobody = SandboxUser(uid: 65534, gid: 65534)
 
-    /// `count` dedicated users, one per parallel worker: uids 65500, 65501, …
-    /// (inside Debian's reserved, never-allocated 65000–65533 range) with
-    /// group `nogroup`. Distinct uids keep the process limit per worker: with
-    /// one shared uid a fork bomb in one test would starve its neighbour.
-    public static func pool(_ count: Int) -> [SandboxUser] {
-        (0..<max(1, min(count, 34))).map { SandboxUser(uid: 65500 + UInt32($0), gid: 65534, dedicated: true) }
-    }
+    /// The uids dedicated sandbox users are taken from: 65500–65533, inside
+    /// Debian's reserved, never-allocated 65000–65533 range.
+    public static let dedicatedRange: ClosedRange<UInt32> = 65500...65533
 
     /// `.nobody` when this process runs as root, `nil` (keep the current
     /// user) otherwise.
@@ -92,6 +88,57 @@ public struct SandboxUser: Sendable, Hashable, CustomStringConvertible {
 
     /// `"uid:gid"`.
     public var description: String { "\(uid):\(gid)" }
+}
+
+/// A dedicated sandbox user held exclusively, machine-wide, until the lease
+/// is released (dropped): a lock file per uid, locked with `flock`, so two
+/// graders — or two test runs — on one machine never share a uid. Sharing
+/// would let one's per-uid process limit starve the other and one's sweep
+/// (`SandboxUser.dedicated`) kill the other's tests. The lock dies with the
+/// process that holds it, so a crashed grader leaks nothing.
+public final class SandboxUserLease: Sendable {
+    /// The leased user (`dedicated`).
+    public let user: SandboxUser
+    private let lockDescriptor: Int32
+
+    private init(user: SandboxUser, lockDescriptor: Int32) {
+        self.user = user
+        self.lockDescriptor = lockDescriptor
+    }
+
+    deinit { close(lockDescriptor) }  // releases the flock
+
+    /// The folder holding one lock file per uid.
+    public static let lockFolder = "/tmp/kindling-sandbox-uids"
+
+    /// Leases the first free uid of `SandboxUser.dedicatedRange` (group
+    /// `gid`), or returns nil when all are taken or the locks cannot be made
+    /// (`lockFolder` must be a folder of this user, writable by no other).
+    /// Only meaningful for root, who alone can switch to these users.
+    public static func acquire(gid: UInt32 = 65534) -> SandboxUserLease? {
+        _ = mkdir(lockFolder, 0o755)
+        // In /tmp anyone could have made it first: trust only our own real folder.
+        var info = stat()
+        guard lstat(lockFolder, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR, info.st_uid == geteuid(),
+              info.st_mode & 0o022 == 0 else { return nil }
+        for uid in SandboxUser.dedicatedRange {
+            // 0600: a sandboxed program cannot open the lock and keep it.
+            let fd = open("\(lockFolder)/\(uid).lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+            if fd < 0 { continue }
+            if flock(fd, LOCK_EX | LOCK_NB) == 0 {
+                return SandboxUserLease(user: SandboxUser(uid: uid, gid: gid, dedicated: true), lockDescriptor: fd)
+            }
+            close(fd)
+        }
+        return nil
+    }
+
+    /// Up to `count` leases (fewer when others hold the rest).
+    public static func acquire(count: Int, gid: UInt32 = 65534) -> [SandboxUserLease] {
+        var leases: [SandboxUserLease] = []
+        while leases.count < count, let lease = acquire(gid: gid) { leases.append(lease) }
+        return leases
+    }
 }
 
 /// How a sandboxed program ended.
@@ -184,11 +231,12 @@ public func signalName(_ signal: Int32) -> String {
 /// after the program ends the group is killed anyway (stray children), and
 /// for a `dedicated` user every process of that uid.
 ///
-/// The process limit counts every process and thread of the real user. For
-/// a `user` that is the sandbox's own. Without one it is the caller's: when
-/// not root, the limit is set to the caller's current count plus
-/// `limits.processes` (anything lower would stop the program from starting
-/// threads); as root it is not enforced by the kernel at all.
+/// The process limit counts every process and thread of the real user, so
+/// it is set to what that user already has plus `limits.processes`. The
+/// user is `user` — best a dedicated one, whose count is the sandbox's
+/// alone — or, without one, the caller: then anything lower would stop the
+/// program from starting threads, and as root the kernel does not enforce
+/// the limit at all.
 ///
 /// - Parameters:
 ///   - executable: absolute path of the program.
@@ -254,9 +302,16 @@ public func runSandboxed(executable: String, arguments: [String] = [], environme
     }
     _ = fcntl(channelRead, F_SETFL, fcntl(channelRead, F_GETFL) | O_NONBLOCK)
 
+    // RLIMIT_NPROC caps all tasks of the real user, not the child's own: so
+    // allow for what the user already has (the caller's own threads, or
+    // zombies of a previous run not yet reaped by init).
     var processLimit = limits.processes
-    if user == nil && geteuid() != 0 && processLimit > 0 {
-        processLimit += tasksOwned(by: getuid())
+    if processLimit > 0 {
+        if let user {
+            processLimit += tasksOwned(by: user.uid, zombies: true)
+        } else if geteuid() != 0 {
+            processLimit += tasksOwned(by: getuid(), zombies: true)
+        }
     }
 
     // C strings for argv and envp, freed after the spawn.
@@ -352,8 +407,16 @@ public func runSandboxed(executable: String, arguments: [String] = [], environme
     var status: Int32 = 0
     var usage = rusage()
     while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
-    if let user, user.dedicated { _ = kindling_kill_user(user.uid) }
     outcome.wallSeconds = sandboxClock() - start
+    if let user, user.dedicated {
+        // SIGKILL takes a moment; wait (briefly) until none is left alive.
+        // Their zombies may linger until init reaps them; the next run's
+        // process limit allows for those.
+        let until = sandboxClock() + 1
+        while kindling_kill_user(user.uid) == 0, tasksOwned(by: user.uid, zombies: false) > 0, sandboxClock() < until {
+            usleep(2_000)
+        }
+    }
     drainChannel()
     outcome.channel = channel
 
@@ -419,22 +482,26 @@ private func readCapped(_ path: String, limit: Int) -> (Data, Bool) {
 }
 
 /// How many tasks (processes and threads — what `RLIMIT_NPROC` counts) the
-/// real user `uid` owns now, from /proc.
-private func tasksOwned(by uid: uid_t) -> Int {
+/// real user `uid` owns now, from /proc; zombies (dead, not yet reaped)
+/// included or not.
+private func tasksOwned(by uid: uid_t, zombies: Bool) -> Int {
     guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return 0 }
     var total = 0
     for entry in entries where entry.first?.isNumber == true {
         guard let text = try? String(contentsOfFile: "/proc/\(entry)/status", encoding: .utf8) else { continue }
         var realUID: uid_t? = nil
         var threads = 1
+        var zombie = false
         for line in text.split(separator: "\n") {
             if line.hasPrefix("Uid:") {
                 realUID = line.split(whereSeparator: { $0 == "\t" || $0 == " " }).dropFirst().first.flatMap { uid_t($0) }
             } else if line.hasPrefix("Threads:") {
                 threads = line.split(whereSeparator: { $0 == "\t" || $0 == " " }).dropFirst().first.flatMap { Int($0) } ?? 1
+            } else if line.hasPrefix("State:") {
+                zombie = line.contains("Z")
             }
         }
-        if realUID == uid { total += threads }
+        if realUID == uid && (zombies || !zombie) { total += max(threads, 1) }
     }
     return total
 }

@@ -84,16 +84,26 @@ public func runnerFilterPattern(for testID: String) -> String {
 /// Runs the one Swift Testing test `testID` of the test binary `binary` in
 /// a sandbox (see `runSandboxed`) and judges it.
 ///
-/// Verdicts: `.passed` only when the test's `testEnded` event arrived on the
-/// result channel with no (unknown) issue and the process exited with status
-/// 0; `.failed` with every failed expectation (text, comments and
-/// `File.swift:line:column`); `.crashed` for a signal (a Swift trap shows as
-/// SIGILL/SIGTRAP; the message adds the runtime's "Fatal error: …" line and
-/// the first frame with a source location) or for an exit — even with status
-/// 0 — before the test reported its end; `.timedOut` naming the wall-clock or
-/// CPU limit and its value; `.outOfMemory` naming the memory limit;
-/// `.notRun` when the binary could not be started, holds no such test, or the
-/// test was skipped or cancelled.
+/// Verdicts, decided in this order:
+/// 1. `.notRun` — the binary could not be started (the reason is given).
+/// 2. `.timedOut` — the wall-clock limit (the sandbox killed the process
+///    group) or the CPU limit (SIGXCPU/SIGKILL from the kernel) was hit; the
+///    message names the limit and its value.
+/// 3. `.notRun` — no test by that name (nothing planned, exit 0 or 69).
+/// 4. When the test's `testEnded` arrived on the result channel: `.notRun`
+///    if skipped or cancelled; `.failed` with every failed expectation
+///    (text, comments, `File.swift:line:column`, the arguments of a
+///    parameterized case) if any unknown issue was recorded; `.passed` if
+///    none and the process exited with status 0; `.crashed` otherwise
+///    ("reported success, but then exited with status N / crashed").
+/// 5. The test never reported its end: `.outOfMemory` if the runtime
+///    reported an allocation failure (or SIGKILL/SIGSEGV with resident
+///    memory ≥ 90 % of the limit), naming the limit; else `.crashed` — for a
+///    signal with its name and meaning (a Swift trap shows as SIGILL or
+///    SIGTRAP), the runtime's "Fatal error: …" line and the first backtrace
+///    frame with a source location (the student's file and line); for an
+///    exit, even with status 0, "exited before the test finished".
+/// Issues recorded before a crash or timeout are listed after its message.
 ///
 /// - Parameters:
 ///   - binary: path of the test executable (e.g. `.build/debug/KindlingPackageTests.xctest`).
@@ -124,9 +134,11 @@ public func runTest(binary: String, testID: String, limits: SandboxLimits = Sand
 ///   - parallelism: how many tests run at once (default 2). When `users` is
 ///     not empty, at most one worker per user.
 ///   - users: one user per worker. `nil` (default): when this process is
-///     root, `SandboxUser.pool(parallelism)` — a dedicated uid per worker, so
-///     the process limit is per test and leftovers are swept by uid; when not
-///     root, the current user. `[]`: the current user.
+///     root, a dedicated uid per worker, leased for the duration of the call
+///     (`SandboxUserLease`), so the process limit is per test and leftovers
+///     are swept by uid (`nobody` for all when every uid is leased
+///     elsewhere); when not root, the current user. `[]`: the current user.
+///     Dedicated users passed here must not be in use elsewhere.
 ///   - environment: extra environment variables for every test.
 ///   - retryWallTimeouts: run a test that hit the wall-clock limit once
 ///     more, alone, after the others — on a busy machine a slow test can be
@@ -137,13 +149,21 @@ public func runTests(binary: String, testIDs: [String], limits: SandboxLimits = 
                      parallelism: Int = 2, users: [SandboxUser]? = nil, environment: [String: String] = [:],
                      retryWallTimeouts: Bool = true,
                      progress: (@Sendable (RunnerResult) -> Void)? = nil) -> [RunnerResult] {
-    let workerUsers: [SandboxUser?]
-    let chosen = users ?? (geteuid() == 0 ? SandboxUser.pool(max(1, parallelism)) : [])
-    if chosen.isEmpty {
-        workerUsers = Array(repeating: nil, count: max(1, parallelism))
+    let workers = max(1, parallelism)
+    var workerUsers: [SandboxUser?]
+    // Held until the end of this function: each worker's uid is ours alone.
+    var leases: [SandboxUserLease] = []
+    if let users {
+        workerUsers = users.isEmpty ? Array(repeating: nil, count: workers) : Array(users.prefix(workers))
+    } else if geteuid() == 0 {
+        leases = SandboxUserLease.acquire(count: workers)
+        workerUsers = leases.map(\.user)
+        // Every dedicated uid is taken by other graders: share `nobody`.
+        if workerUsers.isEmpty { workerUsers = Array(repeating: SandboxUser.nobody, count: workers) }
     } else {
-        workerUsers = Array(chosen.prefix(max(1, parallelism)))
+        workerUsers = Array(repeating: nil, count: workers)
     }
+    defer { withExtendedLifetime(leases) {} }
     let state = RunnerQueue(count: testIDs.count)
 
     // Runs the tests whose indices `next()` hands out, one worker per user.
@@ -213,7 +233,7 @@ func runOneTest(binary: String, testID: String, limits: SandboxLimits, user: San
         "--testing-library", "swift-testing",
         "--quiet",
         "--filter", runnerFilterPattern(for: testID),
-        "--event-stream-output-path", "/dev/fd/\(3)",
+        "--event-stream-output-path", "/dev/fd/3",  // KINDLING_CHANNEL_FD
         "--event-stream-version", "0",
     ]
     let outcome = runSandboxed(executable: binary, arguments: arguments, environment: env,
@@ -245,11 +265,6 @@ func judgeTestRun(testID: String, outcome: SandboxOutcome) -> RunnerResult {
         return result(.timedOut, "Timed out: used up the CPU-time limit of \(limits.cpuSeconds) s, so it was stopped. "
             + "Is there an infinite loop, or is it far too slow?" + earlier)
     }
-    if let memory = outOfMemoryEvidence(outcome, stderr: stderrText) {
-        return result(.outOfMemory, "Out of memory: went past the memory limit of \(formatBytes(limits.memoryBytes)) "
-            + "(address space; peak resident memory \(formatBytes(outcome.maxResidentBytes))). \(memory)" + earlier)
-    }
-
     if stream.functions.isEmpty {
         if case .exited(let status) = outcome.termination, status == 0 || status == 69 {
             return result(.notRun, "No test named \(testID) is in the test binary.")
@@ -289,6 +304,10 @@ func judgeTestRun(testID: String, outcome: SandboxOutcome) -> RunnerResult {
     }
 
     // The test never reported its end.
+    if let memory = outOfMemoryEvidence(outcome, stderr: stderrText) {
+        return result(.outOfMemory, "Out of memory: went past the memory limit of \(formatBytes(limits.memoryBytes)) "
+            + "(address space; peak resident memory \(formatBytes(outcome.maxResidentBytes))). \(memory)" + earlier)
+    }
     switch outcome.termination {
     case .signaled(let signal):
         return result(.crashed, "Crashed: " + crashDescription(signal: signal, stderr: stderrText) + earlier)

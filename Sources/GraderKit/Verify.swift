@@ -5,8 +5,10 @@ import Foundation
 // - Exercises/ and Solutions/ are in sync with the reference;
 // - every exercise has visible and hidden tests;
 // - every test passes on the reference;
-// - every exercise's tests fail when (only) that exercise is its stub —
-//   so no test passes for free, and no test leans on a later exercise.
+// - every exercise's tests fail when (only) that exercise is its stub, so no
+//   test passes for free;
+// - every exercise's tests pass when every LATER exercise is its stub, so
+//   no test leans on code the learner has not written yet.
 //
 // All of it takes ONE build: each region is compiled as
 // `if graderStubbed("1.2") { <stub> }` followed by its reference code, and
@@ -44,6 +46,8 @@ extension Grader {
         }
         result.lines.append("✔ the reference compiles with every stub in place")
         let tests = try listTests()
+        let binary = try workspace.publishTestBinary()
+        defer { try? FileManager.default.removeItem(at: binary.deletingLastPathComponent()) }
         let byExercise = Dictionary(grouping: tests, by: \.exercise)
         for region in regions.sorted(by: { $0.id < $1.id }) {
             let mine = byExercise[region.id] ?? []
@@ -58,7 +62,7 @@ extension Grader {
         result.lines.append("✔ \(tests.count) tests for \(regions.count) exercises found")
 
         progress("Running \(tests.count) tests on the reference…")
-        let outcomes = execute(workspace.testBinary, tests, [:])
+        let outcomes = execute(binary, tests, [:])
         let failing = zip(tests, outcomes).filter { $0.1.verdict != .passed }
         for (test, outcome) in failing {
             result.problems.append("fails on the reference: \(test.name) — \(outcome.verdict.rawValue): \(outcome.message.prefix(300))")
@@ -69,12 +73,21 @@ extension Grader {
         for region in regions.sorted(by: { $0.id < $1.id }) {
             let mine = byExercise[region.id] ?? []
             guard !mine.isEmpty else { continue }
-            let stubbed = execute(workspace.testBinary, mine, ["KINDLING_GRADER_STUB": region.id.description])
+            let stubbed = execute(binary, mine, ["KINDLING_GRADER_STUB": region.id.description])
             let passing = zip(mine, stubbed).filter { $0.1.verdict == .passed }.map(\.0.name)
             if passing.isEmpty {
                 result.lines.append("✔ \(region.id): all \(mine.count) tests fail on the stub")
             } else {
                 result.problems.append("exercise \(region.id): these tests pass even with the stub in place: " + passing.joined(separator: ", "))
+            }
+            let withLaterStubs = execute(binary, mine, ["KINDLING_GRADER_STUB_AFTER": region.id.description])
+            let leaning = zip(mine, withLaterStubs).filter { $0.1.verdict != .passed }
+            if leaning.isEmpty {
+                result.lines.append("✔ \(region.id): its tests need no later exercise")
+            } else {
+                result.problems += leaning.map {
+                    "exercise \(region.id): \($0.0.name) fails when later exercises are stubs — it depends on code the learner has not written yet: \($0.1.message.prefix(200))"
+                }
             }
         }
         return result

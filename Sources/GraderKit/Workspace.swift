@@ -110,6 +110,22 @@ public struct Workspace: Sendable {
         return placed
     }
 
+    /// Copies the built test binary to a fresh folder of its own, readable by
+    /// the unprivileged users that run student code, and closes the workspace
+    /// (the reference code and the hidden tests' sources) to everyone but its
+    /// owner: student code runs from a folder that holds no source.
+    public func publishTestBinary() throws -> URL {
+        let fm = FileManager.default
+        try fm.setAttributes([.posixPermissions: 0o700], ofItemAtPath: directory.path)
+        let folder = fm.temporaryDirectory.appendingPathComponent("kindling-grader-bin-\(UUID().uuidString)")
+        try fm.createDirectory(at: folder, withIntermediateDirectories: true)
+        try fm.setAttributes([.posixPermissions: 0o755], ofItemAtPath: folder.path)
+        let copy = folder.appendingPathComponent(testBinary.lastPathComponent)
+        try fm.copyItem(at: testBinary, to: copy)
+        try fm.setAttributes([.posixPermissions: 0o755], ofItemAtPath: copy.path)
+        return copy
+    }
+
     /// Builds the library and the test binary. Returns the compiler errors
     /// (empty on success) and the full build log.
     public func build() throws -> (errors: [CompilerError], log: String) {
@@ -149,10 +165,17 @@ public struct Workspace: Sendable {
     import Glibc
     #endif
 
-    /// Whether the environment asks for exercise `id` to behave as its stub.
+    /// Whether the environment asks for exercise `id` to behave as its stub:
+    /// `KINDLING_GRADER_STUB` names it, or `KINDLING_GRADER_STUB_AFTER` names
+    /// an earlier exercise (every later one is stubbed).
     func graderStubbed(_ id: String) -> Bool {
-        guard let value = getenv("KINDLING_GRADER_STUB") else { return false }
-        return String(cString: value) == id
+        if let value = getenv("KINDLING_GRADER_STUB"), String(cString: value) == id { return true }
+        guard let value = getenv("KINDLING_GRADER_STUB_AFTER") else { return false }
+        func parts(_ s: String) -> (Int, Int) {
+            let p = s.split(separator: ".").compactMap { Int($0) }
+            return p.count == 2 ? (p[0], p[1]) : (Int.max, Int.max)
+        }
+        return parts(id) > parts(String(cString: value))
     }
     """
 }
