@@ -99,7 +99,7 @@ let package = Package(
             name: "HiddenTests",
             dependencies: ["Kindling"],
             path: "Tests/HiddenTests",
-            exclude: ["points.json"]
+            exclude: ["points.json", "Points"]
         ),
         .testTarget(
             name: "GraderKitTests",

@@ -2,9 +2,11 @@ import Foundation
 
 // `grader grade`: collect → splice → build → run → score.
 
-/// Points per test, from `Tests/HiddenTests/points.json`:
+/// Points per test, from `Tests/HiddenTests/points.json` and any
+/// `Tests/HiddenTests/Points/*.json` (one per lesson, merged):
 /// `{"default": 1, "tests": {"Exercise_1_3/deepChain()": 3}}`.
-/// A test not listed is worth `default`; names match by suffix of the test's full name.
+/// A test not listed is worth `default` (from points.json); names match by
+/// suffix of the test's full name.
 public struct PointsManifest: Codable, Sendable {
     /// Points of a test that is not listed.
     public var `default`: Double
@@ -13,13 +15,23 @@ public struct PointsManifest: Codable, Sendable {
 
     /// Reads the manifest of `course`, or the default (1 point each) when there is none.
     public static func load(_ course: Course) throws -> PointsManifest {
-        let url = course.root.appendingPathComponent("Tests/HiddenTests/points.json")
-        guard let data = try? Data(contentsOf: url) else { return PointsManifest(default: 1, tests: [:]) }
-        do {
-            return try JSONDecoder().decode(PointsManifest.self, from: data)
-        } catch {
-            throw GraderError.message("\(url.path): not a valid points manifest: \(error)")
+        let folder = course.root.appendingPathComponent("Tests/HiddenTests")
+        var files = [folder.appendingPathComponent("points.json")]
+        let perLesson = folder.appendingPathComponent("Points")
+        files += ((try? FileManager.default.contentsOfDirectory(atPath: perLesson.path)) ?? [])
+            .filter { $0.hasSuffix(".json") }.sorted().map { perLesson.appendingPathComponent($0) }
+        var manifest = PointsManifest(default: 1, tests: [:])
+        for (index, url) in files.enumerated() {
+            guard let data = try? Data(contentsOf: url) else { continue }
+            do {
+                let part = try JSONDecoder().decode(PointsManifest.self, from: data)
+                if index == 0 { manifest.default = part.default }
+                manifest.tests.merge(part.tests) { _, new in new }
+            } catch {
+                throw GraderError.message("\(url.path): not a valid points manifest: \(error)")
+            }
         }
+        return manifest
     }
 
     /// The points of the test named `name`.

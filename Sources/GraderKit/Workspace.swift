@@ -153,7 +153,7 @@ public struct Workspace: Sendable {
             .target(name: "Kindling", dependencies: ["CBLAS", "CZlib"], path: "Sources/Kindling"),
             .testTarget(name: "LessonTests", dependencies: ["Kindling"], path: "Tests/LessonTests"),
             .testTarget(name: "HiddenTests", dependencies: ["Kindling"], path: "Tests/HiddenTests",
-                        exclude: ["points.json"]),
+                        exclude: ["points.json", "Points"]),
         ]
     )
     """

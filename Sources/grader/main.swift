@@ -74,6 +74,9 @@ struct RunOptions: ParsableArguments {
 
     @Option(help: "Address-space limit per test, in MiB.")
     var memory: Int = 1024
+
+    @Option(help: "The private build folder (default: .build-grader/work in the course root). Keep it for warm builds.")
+    var workspace: String?
 }
 
 /// The sandboxed test runner, with the limits the options ask for.
@@ -123,7 +126,8 @@ struct Grade: ParsableCommand {
         var code: GraderExitCode?
         do {
             let course = try courseRoot(root)
-            let grader = Grader(course: course, execute: makeExecutor(limits), progress: stderrProgress)
+            let grader = Grader(course: course, workspace: limits.workspace.map { Workspace(course: course, directory: URL(fileURLWithPath: $0)) },
+                            execute: makeExecutor(limits), progress: stderrProgress)
             report = try grader.grade(URL(fileURLWithPath: submission), lesson: lesson)
         } catch let error as GraderError where error.description.hasPrefix("submission not found") {
             report.error = error.description
@@ -155,7 +159,8 @@ struct Verify: ParsableCommand {
 
     func run() throws {
         let course = try courseRoot(root)
-        let grader = Grader(course: course, execute: makeExecutor(limits), progress: stderrProgress)
+        let grader = Grader(course: course, workspace: limits.workspace.map { Workspace(course: course, directory: URL(fileURLWithPath: $0)) },
+                            execute: makeExecutor(limits), progress: stderrProgress)
         let result = try grader.verify()
         result.lines.forEach { print($0) }
         if !result.passed {
