@@ -5,7 +5,7 @@
 SWIFT ?= swift
 DEMO_ARGS ?=
 
-.PHONY: deps demo test build bench train-cnn graph clean
+.PHONY: deps demo test build bench train-cnn graph payoff clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -30,6 +30,13 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) run --skip-build grader sync --check
 	$(SWIFT) test --skip-build
+
+# The course's payoff: the learner's workspace with every exercise filled in
+# (from Solutions/) trains the MLP — on the learner's own framework.
+payoff: deps
+	$(SWIFT) run grader apply Solutions --to .build-payoff/Kindling
+	KINDLING_WORKSPACE=.build-payoff/Kindling $(SWIFT) build -c release --scratch-path .build-payoff/build --product kindling
+	.build-payoff/build/release/kindling train
 
 clean:
 	rm -rf .build

@@ -13,7 +13,7 @@ struct GraderCommand: ParsableCommand {
         Exit codes of `grader grade`: 0 full marks; 1 points lost; 2 usage error; 3 the submission \
         could not be read; 4 the grader itself failed (the report says why); 5 the report could not be written.
         """,
-        subcommands: [Grade.self, Verify.self, Sync.self, Release.self, GradescopeBundle.self]
+        subcommands: [Grade.self, Verify.self, Sync.self, Apply.self, Release.self, GradescopeBundle.self]
     )
 }
 
@@ -206,5 +206,31 @@ struct GradescopeBundle: ParsableCommand {
         let course = try courseRoot(root)
         let written = try course.gradescopeBundle(to: URL(fileURLWithPath: output))
         print("Wrote \(written.count) files to \(output). Upload a zip of its contents as the Gradescope autograder.")
+    }
+}
+
+/// `grader apply SUBMISSION --to DIR`.
+struct Apply: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write a workspace with a submission's exercise regions filled in (stubs elsewhere).",
+        discussion: "E.g. `grader apply Solutions --to .build-payoff/Kindling`, then `KINDLING_WORKSPACE=.build-payoff/Kindling swift run kindling train`.")
+
+    @Argument(help: "The submission (e.g. Solutions).")
+    var submission: String
+
+    @Option(help: "The folder to write (a Kindling source tree).")
+    var to: String
+
+    @Option(help: "The course repository root (default: found from the current folder).")
+    var root: String?
+
+    func run() throws {
+        let course = try courseRoot(root)
+        let (regions, _) = try course.referenceRegions()
+        let found = try collectSubmission(at: URL(fileURLWithPath: submission), exercises: Set(regions.map(\.id)))
+        let applied = try course.apply(found, to: URL(fileURLWithPath: to))
+        let missing = Set(regions.map(\.id)).subtracting(applied).sorted()
+        print("Filled \(applied.count) of \(regions.count) exercises into \(to)"
+              + (missing.isEmpty ? "." : "; still stubs: \(missing.map(\.description).joined(separator: ", "))."))
     }
 }
