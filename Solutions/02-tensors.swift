@@ -29,6 +29,7 @@
 
 // In Sources/Kindling/Tensor/Shape.swift:
     // BEGIN EXERCISE 2.4 — is a layout row-major without gaps? (Lessons/02-tensors.md)
+    if shape.contains(0) { return true }  // no elements: nothing can be out of place
     var expected = 1
     for axis in stride(from: shape.count - 1, through: 0, by: -1) where shape[axis] != 1 {
         if strides[axis] != expected { return false }

@@ -59,7 +59,10 @@ public struct Course: Sendable {
             guard let number = Int(name.prefix(while: \.isNumber)) else { continue }
             let text = (try? String(contentsOf: lessons.appendingPathComponent(name), encoding: .utf8)) ?? ""
             let heading = text.components(separatedBy: "\n").first { $0.hasPrefix("# ") }
-            titles[number] = heading.map { String($0.dropFirst(2)) } ?? name
+            var title = heading.map { String($0.dropFirst(2)) } ?? name
+            // "Lesson 3 — Broadcasting" → "Broadcasting": the number is shown anyway.
+            if let dash = title.range(of: " — "), title.hasPrefix("Lesson") { title = String(title[dash.upperBound...]) }
+            titles[number] = title
         }
         return titles
     }

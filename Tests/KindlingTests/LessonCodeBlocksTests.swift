@@ -5,4 +5,130 @@ import Kindling
 import Testing
 
 @Suite("Lesson code blocks") struct LessonCodeBlocks {
+
+    @Test("Lessons/01-scalar-autograd.md line 69") func lesson01ScalarAutogradLine69() throws {
+        let a = Value(2, label: "a")
+        let b = Value(-3, label: "b")
+        let m = a * b
+        let c = m + 1
+        print(c.data)
+        print(m.op, m.localGrads)
+        c.backward()
+        print(a.grad, b.grad, m.grad)
+    }
+
+    @Test("Lessons/01-scalar-autograd.md line 90") func lesson01ScalarAutogradLine90() throws {
+        let x = Value(3)
+        let y = x * x + x
+        y.backward()
+        print(x.grad)
+    }
+
+    @Test("Lessons/01-scalar-autograd.md line 104") func lesson01ScalarAutogradLine104() throws {
+        let a = Value(2), b = Value(-3)
+        let c = a * b + 1
+        for v in c.topologicalOrder() {
+            print(v.op.isEmpty ? "leaf" : v.op, v.data)
+        }
+    }
+
+    @Test("Lessons/01-scalar-autograd.md line 124") func lesson01ScalarAutogradLine124() throws {
+        func f(_ x: Value) -> Value { (x * x).tanh() * 3 }
+        let x = Value(0.8)
+        f(x).backward()
+        let h = 1e-6
+        let numeric = (f(Value(0.8 + h)).data - f(Value(0.8 - h)).data) / (2 * h)
+        print(x.grad, numeric, abs(x.grad - numeric) < 1e-8)
+    }
+
+    @Test("Lessons/01-scalar-autograd.md line 140") func lesson01ScalarAutogradLine140() throws {
+        let w = Value(2)
+        let y = w * w
+        y.backward()
+        y.backward()
+        print(w.grad)
+        w.grad = 0
+        y.backward()
+        print(w.grad)
+    }
+
+    @Test("Lessons/01-scalar-autograd.md line 284") func lesson01ScalarAutogradLine284() throws {
+        let xs: [[Double]] = [[2, 3], [3, -1], [-0.5, -2], [-1, 1.5]]
+        let ys: [Double] = [1, -1, -1, 1]
+        let w1 = Value(0.3, label: "w1"), w2 = Value(-0.4, label: "w2"), b = Value(0.1, label: "b")
+        let parameters = [w1, w2, b]
+        func neuron(_ x: [Double]) -> Value { (w1 * x[0] + w2 * x[1] + b).tanh() }
+        func rounded(_ x: Double) -> Double { (x * 10_000).rounded() / 10_000 }
+
+        for step in 0..<60 {
+            var loss = Value(0)
+            for (x, y) in zip(xs, ys) {
+                let diff = neuron(x) - y
+                loss = loss + diff * diff
+            }
+            for p in parameters { p.grad = 0 }
+            loss.backward()
+            for p in parameters { p.data -= 0.05 * p.grad }
+            if step % 10 == 0 || step == 59 { print("step \(step)  loss \(rounded(loss.data))") }
+        }
+        print("predictions", xs.map { rounded(neuron($0).data) }, "targets", ys)
+    }
+
+    @Test("Lessons/01-scalar-autograd.md line 320") func lesson01ScalarAutogradLine320() throws {
+        func rounded(_ x: Double) -> Double { (x * 10_000).rounded() / 10_000 }
+        let w1 = Value(0.3, label: "w1"), w2 = Value(-0.4, label: "w2"), b = Value(0.1, label: "b")
+        let out = (w1 * 2 + w2 * 3 + b).tanh()
+        out.backward()
+        for v in out.topologicalOrder() {
+            let name = v.isLeaf ? (v.label.isEmpty ? "const" : v.label) : v.op
+            print(name, "data", rounded(v.data), "grad", rounded(v.grad))
+        }
+    }
+
+    @Test("Lessons/02-tensors.md line 72") func lesson02TensorsLine72() throws {
+        let t = Tensor([0, 1, 2, 3, 4, 5], shape: [2, 3])
+        print(t.shape, t.strides, t.offset, t.isContiguous)
+        print(t[1, 2], storageOffset(of: [1, 2], strides: t.strides, offset: t.offset))
+
+        let v = t.transposed()
+        print(v.shape, v.strides, v.isContiguous, v.storage === t.storage)
+        print(v.toArray())
+
+        t.storage.base[4] = 40          // write through the shared storage…
+        print(v[1, 1])                  // …and the view sees it
+    }
+
+    @Test("Lessons/02-tensors.md line 95") func lesson02TensorsLine95() throws {
+        let x = Tensor.arange(10)
+        let s = x.sliced(from: 2, to: 9, step: 3)
+        print(s.shape, s.strides, s.offset, s.toArray())
+
+        let m = Tensor.arange(12).reshaped([3, 4])
+        let columns = m.sliced(axis: 1, from: 1, step: 2)
+        print(columns.shape, columns.strides, columns.offset, columns.toArray())
+    }
+
+    @Test("Lessons/02-tensors.md line 113") func lesson02TensorsLine113() throws {
+        let t = Tensor.arange(24).reshaped([2, 3, 4])
+        let p = t.permuted([2, 0, 1])
+        print(p.shape, p.strides, p.isContiguous)
+        let c = p.contiguous()
+        print(c.strides, c.storage === t.storage, t.contiguous() === t)
+        print(p.reshaped([24]).storage === t.storage, t.reshaped([6, 4]).storage === t.storage)
+    }
+
+    @Test("Lessons/02-tensors.md line 243") func lesson02TensorsLine243() throws {
+        let t = Tensor.arange(24).reshaped([2, 3, 4])
+        let v = t.permuted([2, 0, 1]).sliced(axis: 2, from: 0, step: 2)
+        var byHand: [Float] = []
+        for i in 0..<v.shape[0] {
+            for j in 0..<v.shape[1] {
+                for k in 0..<v.shape[2] {
+                    byHand.append(t.storage.base[storageOffset(of: [i, j, k], strides: v.strides, offset: v.offset)])
+                }
+            }
+        }
+        print(v.shape, v.strides, v.offset, v.isContiguous)
+        print(byHand == v.toArray(), byHand.prefix(8))
+    }
 }

@@ -189,7 +189,7 @@ extension Value {
     /// Sends this value's gradient one step back: each input receives
     /// local derivative × `grad` (the chain rule), *added* to what it already
     /// has, because a value used twice gets a contribution from each use.
-    func propagateGrad() {
+    public func propagateGrad() {
         // BEGIN EXERCISE 1.4 — one step of the chain rule (Lessons/01-scalar-autograd.md)
         fatalError("Exercise 1.4 is not done yet: one step of the chain rule — see Lessons/01-scalar-autograd.md")
         // END EXERCISE 1.4

@@ -10,7 +10,8 @@ public func elementCount(_ shape: [Int]) -> Int {
 }
 
 /// Row-major ("C order") strides for a shape: the last axis moves by 1, each
-/// earlier axis by the product of the sizes after it.
+/// earlier axis by the product of the sizes after it (a size of 0 counts as 1,
+/// as in PyTorch).
 ///
 ///     contiguousStrides([2, 3, 4]) == [12, 4, 1]
 public func contiguousStrides(_ shape: [Int]) -> [Int] {

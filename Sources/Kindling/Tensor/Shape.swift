@@ -12,7 +12,8 @@ public func elementCount(_ shape: [Int]) -> Int {
 }
 
 /// Row-major ("C order") strides for a shape: the last axis moves by 1, each
-/// earlier axis by the product of the sizes after it.
+/// earlier axis by the product of the sizes after it (a size of 0 counts as 1,
+/// as in PyTorch).
 ///
 ///     contiguousStrides([2, 3, 4]) == [12, 4, 1]
 public func contiguousStrides(_ shape: [Int]) -> [Int] {
@@ -41,6 +42,7 @@ public func storageOffset(of index: [Int], strides: [Int], offset: Int = 0) -> I
 /// have any stride.
 public func isContiguous(shape: [Int], strides: [Int]) -> Bool {
     // BEGIN EXERCISE 2.4 — is a layout row-major without gaps? (Lessons/02-tensors.md)
+    if shape.contains(0) { return true }  // no elements: nothing can be out of place
     var expected = 1
     for axis in stride(from: shape.count - 1, through: 0, by: -1) where shape[axis] != 1 {
         if strides[axis] != expected { return false }
