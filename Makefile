@@ -30,6 +30,7 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) run --skip-build grader sync --check
 	$(SWIFT) test --skip-build
+	$(SWIFT) run --skip-build grader verify
 
 # The course's payoff: the learner's workspace with every exercise filled in
 # (from Solutions/) trains the MLP — on the learner's own framework.
