@@ -50,12 +50,7 @@ func epochBenchmark(_ makeModel: () -> Sequential, lr: Float, train: TensorDatas
     let opt = SGD(parameters: model.parameters(), learningRate: lr)
     let loader = DataLoader(train, batchSize: 64, shuffle: true, seed: 0)
     let start = now()
-    for batch in loader {
-        let loss = crossEntropy(model(batch.inputs), batch.labels)
-        opt.zeroGrad()
-        loss.backward()
-        opt.step()
-    }
+    trainEpoch(model: model, loader: loader, optimizer: opt)
     let seconds = now() - start
     return (seconds, accuracy(of: model, on: test))
 }

@@ -32,17 +32,3 @@ enum BuiltinModel: String, ExpressibleByArgument, CaseIterable {
     /// The fixed MLP of `kindling bench`: the same as `.mlp`.
     static func benchmarkMLP() -> Sequential { BuiltinModel.mlp.make() }
 }
-
-/// The fraction of `dataset` that `model` classifies correctly (eval mode, no graph).
-func accuracy(of model: Module, on dataset: any Dataset, batchSize: Int = 1000) -> Double {
-    model.eval()
-    defer { model.train() }
-    return noGrad {
-        var correct = 0
-        for batch in DataLoader(dataset, batchSize: batchSize) {
-            let predicted = model(batch.inputs).argmax(axis: 1).toArray()
-            for (p, label) in zip(predicted, batch.labels) where Int(p) == label { correct += 1 }
-        }
-        return Double(correct) / Double(max(dataset.count, 1))
-    }
-}

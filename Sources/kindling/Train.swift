@@ -79,24 +79,18 @@ struct Train: ParsableCommand {
             learningRate: "\(opt.learningRate), \(schedule.rawValue) schedule", batchSize: batchSize, seed: seed)
         for epoch in 1...epochs {
             var bar = ProgressBar(title: "epoch \(epoch)/\(epochs)", total: loader.count)
-            var runningLoss = 0.0, seen = 0
-            for (i, batch) in loader.enumerated() {
-                let loss = crossEntropy(net(batch.inputs), batch.labels)
-                opt.zeroGrad()
-                loss.backward()
-                opt.step()
-                runningLoss += Double(loss.item()) * Double(batch.labels.count)
-                seen += batch.labels.count
-                bar.update(done: i + 1, samples: seen, loss: runningLoss / Double(seen))
+            // The training loop itself is the library's (lesson 10): zeroGrad, forward, loss, backward, step.
+            let meanLoss = trainEpoch(model: net, loader: loader, optimizer: opt) { done, lossSoFar in
+                bar.update(done: done, samples: min(done * batchSize, train.count), loss: lossSoFar)
             }
             bar.finish()
             scheduler?.step()
             let acc = accuracy(of: net, on: test)
             accuracies.append(acc)
             let seconds = Date().timeIntervalSince(bar.start)
-            history.append(trainLoss: runningLoss / Double(max(seen, 1)), testAccuracy: acc, seconds: seconds)
+            history.append(trainLoss: meanLoss, testAccuracy: acc, seconds: seconds)
             print(String(format: "epoch %d/%d  train loss %.4f  test accuracy %.2f%%  (%.1f s)",
-                         epoch, epochs, runningLoss / Double(max(seen, 1)), acc * 100, seconds))
+                         epoch, epochs, meanLoss, acc * 100, seconds))
         }
         let total = Date().timeIntervalSince(started)
         print(String(format: "Done: final test accuracy %.2f%% (best %.2f%%) after %d epochs in %.1f s.",

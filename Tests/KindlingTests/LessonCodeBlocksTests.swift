@@ -131,4 +131,470 @@ import Testing
         print(v.shape, v.strides, v.offset, v.isContiguous)
         print(byHand == v.toArray(), byHand.prefix(8))
     }
+
+    @Test("Lessons/03-broadcasting.md line 144") func lesson03BroadcastingLine144() throws {
+        print(broadcastShapes([8, 1, 6, 1], [7, 1, 5]))
+        print(broadcastShapes([64, 10], [10]), broadcastShapes([64, 10], [64, 1]))
+        print(broadcastStrides(shape: [3], strides: [1], to: [2, 3]))
+        print(broadcastStrides(shape: [2, 1], strides: [1, 1], to: [2, 3]))
+
+        let row = Tensor([1, 2, 3])
+        let rows = row.expanded(to: [2, 3])
+        print(rows.shape, rows.strides, rows.storage === row.storage)
+        print(rows.toArray())
+    }
+
+    @Test("Lessons/03-broadcasting.md line 168") func lesson03BroadcastingLine168() throws {
+        let t = Tensor.arange(6).reshaped([2, 3]).transposed()
+        print(t.shape, t.strides)
+        forEachOffset(shape: t.shape, strides: t.strides, offset: t.offset) { i, p in
+            print(i, p, t.storage.base[p])
+        }
+    }
+
+    @Test("Lessons/03-broadcasting.md line 188") func lesson03BroadcastingLine188() throws {
+        let x = Tensor([1, 2, 3, 4, 5, 6], shape: [2, 3])
+        print((x + Tensor([10, 20, 30])).toArray())                 // a bias row
+        print((x * Tensor([1, -1], shape: [2, 1])).toArray())       // one factor per row
+        print((Tensor([1, 2, 3], shape: [3, 1]) + Tensor([10, 20])).shape)
+
+        let predictions = Tensor([1, 2, 3])                         // shape [3]
+        let targets = Tensor([1, 2, 3], shape: [3, 1])              // shape [3, 1]
+        let difference = predictions - targets
+        print(difference.shape)                                     // [3, 3], not [3]!
+        print(difference.toArray())
+    }
+
+    @Test("Lessons/03-broadcasting.md line 211") func lesson03BroadcastingLine211() throws {
+        let x = Tensor([-2, -1, 0, 1, 2])
+        print((x .> 0).toArray())
+        print(Tensor.where(x .> 0, x, x * 0.1).toArray())           // leaky ReLU by hand
+        let clipped = Tensor.where(x .> Tensor([1]), Tensor([1]), x)
+        print(clipped.toArray())
+    }
+
+    @Test("Lessons/04-reductions.md line 132") func lesson04ReductionsLine132() throws {
+        let x = Tensor.arange(24).reshaped([2, 3, 4])
+        print(x.sum(axis: 1).shape, x.sum(axis: 1, keepdim: true).shape, x.sum().shape)
+        print(reductionLayout([2, 3, 4], axis: 1))
+        print(x.sum(axis: 1).toArray())
+        print(x.sum(axes: [0, 2]).toArray(), x.sum().item())
+    }
+
+    @Test("Lessons/04-reductions.md line 149") func lesson04ReductionsLine149() throws {
+        let m = Tensor([1, 2, 3, 4, 5, 6], shape: [2, 3])
+        let means = m.mean(axis: 1, keepdim: true)
+        print(means.shape, means.toArray())
+        print((m - means).toArray())
+        print(m.mean(axis: 1).shape)        // [2]: `m - m.mean(axis: 1)` would stop — 3 vs 2
+    }
+
+    @Test("Lessons/04-reductions.md line 165") func lesson04ReductionsLine165() throws {
+        let scores = Tensor([0.1, 0.7, 0.7, 0.2, 0.9, 0.0], shape: [2, 3])
+        print(scores.argmax(axis: 1).toArray(), scores.max(axis: 1).toArray())
+        print(scores.argmax().item(), scores.argmin(axis: 0).toArray())
+    }
+
+    @Test("Lessons/04-reductions.md line 178") func lesson04ReductionsLine178() throws {
+        let logits = Tensor([1000, 1001, 1002])
+        print(logits.exp().toArray())
+        print(logits.softmax().toArray())
+        print(logits.logsumexp().item())
+        print(Tensor([0, -Float.infinity, 0]).softmax().toArray())   // a masked position gets exactly 0
+
+        var running: Float = 0
+        for _ in 0..<400_000 { running += 0.1 }
+        print(running)
+    }
+
+    @Test("Lessons/05-matmul.md line 164") func lesson05MatmulLine164() throws {
+        let a = Tensor([1, 2, 3, 4, 5, 6], shape: [2, 3])
+        let b = Tensor([7, 8, 9, 10, 11, 12], shape: [3, 2])
+        print(naiveMatmul(a, b).toArray())
+        print(reorderedMatmul(a, b).toArray())
+        print(blockedMatmul(a, b, tiles: MatmulTiles(rows: 1, inner: 2, cols: 1)).toArray())
+        print(a.matmul(b).toArray())
+    }
+
+    @Test("Lessons/05-matmul.md line 182") func lesson05MatmulLine182() throws {
+        let w = Tensor.arange(6).reshaped([2, 3])
+        let wt = w.transposed()
+        print(wt.shape, wt.strides, wt.isContiguous, wt.storage === w.storage)
+        let x = Tensor.ones([4, 3])
+        print(x.matmul(wt).toArray() == naiveMatmul(x, wt).toArray())
+        print(x.matmul(wt).shape)
+    }
+
+    @Test("Lessons/05-matmul.md line 199") func lesson05MatmulLine199() throws {
+        let q = Tensor.randn([8, 4, 16])
+        print(q.matmul(Tensor.randn([8, 16, 5])).shape)          // one product per batch entry
+        print(q.matmul(Tensor.randn([16, 3])).shape)             // one matrix shared by all 8
+        print(Tensor.randn([2, 1, 4, 16]).matmul(Tensor.randn([3, 16, 4])).shape)
+        print(Tensor([1, 2, 3]).matmul(Tensor([4, 5, 6])).item())  // vector · vector: a dot product
+    }
+
+    @Test("Lessons/05-matmul.md line 219") func lesson05MatmulLine219() throws {
+        func gflops(_ n: Int, repeats: Int = 3, _ product: (Tensor, Tensor) -> Tensor) -> Double {
+            let a = Tensor.randn([n, n]), b = Tensor.randn([n, n])
+            _ = product(a, b)  // warm up
+            var best = Double.infinity
+            for _ in 0..<repeats {
+                let start = Date()
+                _ = product(a, b)
+                best = min(best, Date().timeIntervalSince(start))
+            }
+            return 2 * Double(n * n * n) / best / 1e9
+        }
+        let n = 64
+        print("naive    ", gflops(n) { naiveMatmul($0, $1) })
+        print("reordered", gflops(n) { reorderedMatmul($0, $1) })
+        print("blocked  ", gflops(n) { blockedMatmul($0, $1) })
+        print("BLAS     ", gflops(n) { $0.matmul($1) })
+    }
+
+    @Test("Lessons/06-tensor-autograd.md line 150") func lesson06TensorAutogradLine150() throws {
+        let w = Tensor([0.5, -1, 2], requiresGrad: true)
+        let x = Tensor([1, 2, 3])
+        let b = Tensor(scalar: 1, requiresGrad: true)
+        let loss = (w * x + b).sum()
+        print(loss.node!.op, loss.requiresGrad, x.requiresGrad, w.isLeaf, loss.isLeaf)
+        for t in loss.topologicalOrder() { print(t.node?.op ?? "leaf", t.shape) }
+        loss.backward()
+        print(w.grad!.toArray(), b.grad!.toArray(), b.grad!.shape, x.grad == nil)
+    }
+
+    @Test("Lessons/06-tensor-autograd.md line 174") func lesson06TensorAutogradLine174() throws {
+        let x = Tensor.arange(6).reshaped([2, 3])
+        let bias = Tensor([10, 20, 30], requiresGrad: true)
+        let perRow = Tensor([1, 2], shape: [2, 1], requiresGrad: true)
+        ((x + bias) * perRow).sum().backward()
+        print(bias.grad!.toArray(), bias.grad!.shape)
+        print(perRow.grad!.toArray(), perRow.grad!.shape)
+        print(Tensor.ones([4, 3]).sumToShape([3]).toArray(), Tensor.ones([4, 3]).sumToShape([4, 1]).shape)
+    }
+
+    @Test("Lessons/06-tensor-autograd.md line 192") func lesson06TensorAutogradLine192() throws {
+        let w = Tensor([1, 2], requiresGrad: true)
+        let loss = (w * w).sum()
+        loss.backward(retainGraph: true)
+        print(w.grad!.toArray(), loss.node!.isFreed)
+        loss.backward()
+        print(w.grad!.toArray(), loss.node!.isFreed)
+        w.zeroGrad()
+        print(w.grad == nil)
+    }
+
+    @Test("Lessons/06-tensor-autograd.md line 211") func lesson06TensorAutogradLine211() throws {
+        let w = Tensor([3], requiresGrad: true)
+        let evaluated = noGrad { w * 2 }
+        print(evaluated.requiresGrad, evaluated.node == nil)
+        let both = (w * 2 * w).sum()            // 2w²: d/dw = 4w = 12
+        both.backward()
+        print(w.grad!.toArray())
+        w.zeroGrad()
+        let frozen = (w * 2).detach()           // 6, as a constant
+        (frozen * w).sum().backward()           // 6w: d/dw = 6
+        print(w.grad!.toArray())
+    }
+
+    @Test("Lessons/06-tensor-autograd.md line 233") func lesson06TensorAutogradLine233() throws {
+        weak var weakResult: Tensor?
+        do {
+            let x = Tensor([1, 2], requiresGrad: true)
+            let y = x.tanh() * x
+            weakResult = y
+        }
+        print(weakResult == nil)
+    }
+
+    @Test("Lessons/06-tensor-autograd.md line 394") func lesson06TensorAutogradLine394() throws {
+        manualSeed(6)
+        let x = Tensor([0, 0, 0, 1, 1, 0, 1, 1], shape: [4, 2])
+        let y = Tensor([0, 1, 1, 0], shape: [4, 1])
+        let w1 = Tensor.randn([2, 8], requiresGrad: true), b1 = Tensor.zeros([8], requiresGrad: true)
+        let w2 = Tensor.randn([8, 1], requiresGrad: true), b2 = Tensor.zeros([1], requiresGrad: true)
+        let parameters = [w1, b1, w2, b2]
+        func predict() -> Tensor { (x.matmul(w1) + b1).tanh().matmul(w2) + b2 }
+        for step in 0..<300 {
+            let diff = predict() - y
+            let loss = (diff * diff).mean()
+            for p in parameters { p.zeroGrad() }
+            loss.backward()
+            noGrad { for p in parameters { p.addInPlace(p.grad!, scale: -0.1) } }
+            if step % 50 == 0 { print("step", step, "loss", loss.item()) }
+        }
+        print(noGrad { predict() }.toArray().map { ($0 * 100).rounded() / 100 })
+    }
+
+    @Test("Lessons/07-gradient-checking.md line 59") func lesson07GradientCheckingLine59() throws {
+        let exact = cos(1.0)
+        print("h       central (Double)  central (Float32)  one-sided (Double)")
+        for h in [1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-7] {
+            let central = centralDifference(at: 1, step: h) { sin($0) }
+            let central32 = centralDifference(at: 1, step: h) { x in Double(sin(Float(x))) }
+            let oneSided = (sin(1 + h) - sin(1.0)) / h
+            print(String(format: "%.0e   %.1e           %.1e            %.1e",
+                         h, abs(central - exact), abs(central32 - exact), abs(oneSided - exact)))
+        }
+    }
+
+    @Test("Lessons/07-gradient-checking.md line 145") func lesson07GradientCheckingLine145() throws {
+        let x = Tensor([-2, -0.5, 0.5, 2], requiresGrad: true)
+        let good = gradcheck([x]) { xs in xs[0] * xs[0].sigmoid() }
+        print(good.passed)
+        let bad = gradcheck([x]) { xs in xs[0] * xs[0].sigmoid().detach() }
+        print(bad.passed)
+        print(bad)
+    }
+
+    @Test("Lessons/07-gradient-checking.md line 168") func lesson07GradientCheckingLine168() throws {
+        let a = Tensor([0.5, -1.2, 2.0, 0.3, -0.7, 1.1], shape: [3, 2]).transposed()  // [2, 3], not contiguous
+        a.requiresGrad = true
+        let b = Tensor([0.2, -0.4, 0.9], requiresGrad: true)                            // broadcast over rows
+        let report = gradcheck([a, b]) { xs in (xs[0] * xs[1]).tanh().sum(axis: 1) }
+        print(report.passed, report.inputs.map(\.worstIndex))
+    }
+
+    @Test("Lessons/07-gradient-checking.md line 184") func lesson07GradientCheckingLine184() throws {
+        let base = Tensor([1, 2, 3, 4, 5, 6], shape: [2, 3])
+        let v = base.transposed()                        // [[1, 4], [2, 5], [3, 6]]
+        withElement(of: v, at: [2, 0], setTo: 30) { print(base.toArray()) }
+        print(base.toArray())
+        let g = numericalGradient(of: v) { noGrad { (v * v).sum() }.item() }
+        print(g.map { ($0 * 1000).rounded() / 1000 })   // ∂(Σv²)/∂v = 2v, row-major over v
+    }
+
+    @Test("Lessons/08-modules.md line 27") func lesson08ModulesLine27() throws {
+        final class MLP: Module {
+            let hidden = Linear(4, 8)
+            let output = Linear(8, 3)
+            override func forward(_ x: Tensor) -> Tensor { output(hidden(x).relu()) }
+        }
+
+        let model = MLP()
+        for (name, p) in model.namedParameters() { print(name, p.shape) }
+        print(model.parameterCount, model(Tensor.ones([2, 4])).shape)
+    }
+
+    @Test("Lessons/08-modules.md line 97") func lesson08ModulesLine97() throws {
+        final class Zoo: Module {
+            let fc = Linear(2, 2)
+            let scale = Tensor.ones([2], requiresGrad: true)
+            let head: Linear? = nil
+            let blocks = [Linear(2, 2), Linear(2, 1)]
+            let rate: Float = 0.1
+        }
+        print(Zoo().namedChildren().map(\.name))
+    }
+
+    @Test("Lessons/08-modules.md line 126") func lesson08ModulesLine126() throws {
+        let shared = Linear(3, 3)
+        let twice = Sequential(shared, ReLU(), shared)
+        print(twice.namedParameters().map(\.name), twice.parameterCount)
+    }
+
+    @Test("Lessons/08-modules.md line 164") func lesson08ModulesLine164() throws {
+        func spread(_ t: Tensor) -> Float { (t * t).mean().item().squareRoot() }
+        let x = Tensor.randn([64, 256])
+        for (label, weight) in [("N(0, 1)", { Tensor.randn([256, 256]) }),
+                                ("N(0, 0.01²)", { Tensor.randn([256, 256]) * 0.01 }),
+                                ("kaiming a=0", { Init.kaimingUniform([256, 256]) })] {
+            var h = x
+            for _ in 0..<10 { h = h.matmul(weight().transposed()).relu() }
+            print(label, "rms after 10 layers:", spread(h))
+        }
+    }
+
+    @Test("Lessons/08-modules.md line 204") func lesson08ModulesLine204() throws {
+        let net = Sequential(Flatten(), Linear(16, 8), ReLU(), Dropout(0.5), Linear(8, 2))
+        print(net)
+        print(net.namedParameters().map(\.name))
+        let images = Tensor.ones([3, 1, 4, 4])
+        net.eval()
+        print(net(images).toArray() == net(images).toArray())   // eval: no dropout, same answer twice
+    }
+
+    @Test("Lessons/08-modules.md line 232") func lesson08ModulesLine232() throws {
+        let a = Sequential(Linear(3, 2), Tanh(), Linear(2, 1))
+        let b = Sequential(Linear(3, 2), Tanh(), Linear(2, 1))
+        print(a.stateDict().keys.sorted())
+        print(b.stateDictProblems(a.stateDict()))
+        try b.load(stateDict: a.stateDict())
+        let x = Tensor([0.5, -1, 2], shape: [1, 3])
+        print(a(x).item() == b(x).item())
+
+        let other = Sequential(Linear(3, 4), Tanh(), Linear(4, 1), Linear(1, 1))
+        print(other.stateDictProblems(a.stateDict()))
+        do { try other.load(stateDict: a.stateDict()) } catch { print(error) }
+    }
+
+    @Test("Lessons/09-losses-optimizers.md line 142") func lesson09LossesOptimizersLine142() throws {
+        func r(_ x: Float) -> Float { (x * 10_000).rounded() / 10_000 }
+
+        let prediction = Tensor([1, 2, 3, 4], shape: [2, 2], requiresGrad: true)
+        let target = Tensor([0, 2, 5, 1], shape: [2, 2])
+        let mse = mseLoss(prediction, target)
+        mse.backward()
+        print("mse", mse.item(), "gradient", prediction.grad!.toArray())
+
+        let logits = Tensor([1, 2, 3, 1, 1, 1], shape: [2, 3], requiresGrad: true)
+        let fused = crossEntropy(logits, [2, 0])
+        let composed = nllLoss(logits.logSoftmax(axis: 1), [2, 0])
+        print("cross-entropy", r(fused.item()), "via nllLoss(logSoftmax)", r(composed.item()))
+        print("graph nodes: fused", fused.topologicalOrder().count, "composed", composed.topologicalOrder().count)
+    }
+
+    @Test("Lessons/09-losses-optimizers.md line 169") func lesson09LossesOptimizersLine169() throws {
+        func r(_ xs: [Float]) -> [Float] { xs.map { ($0 * 10_000).rounded() / 10_000 } }
+
+        let logits = Tensor([1, 2, 3], shape: [1, 3], requiresGrad: true)
+        crossEntropy(logits, [2]).backward()
+        print("softmax ", r(logits.softmax(axis: 1).toArray()))
+        print("gradient", r(logits.grad!.toArray()))
+    }
+
+    @Test("Lessons/09-losses-optimizers.md line 185") func lesson09LossesOptimizersLine185() throws {
+        let logits = Tensor([1000, 0], shape: [1, 2])
+        let naive = -(logits.exp() / logits.exp().sum()).log()
+        print("naive  ", naive.toArray())
+        print("stable ", crossEntropy(logits, [1]).item())
+
+        let x: Float = -100
+        let textbook = -log(1 / (1 + exp(-x)))          // −log σ(x), target 1
+        print("textbook BCE", textbook, " stable BCE", binaryCrossEntropyWithLogits(logit: x, target: 1))
+    }
+
+    @Test("Lessons/09-losses-optimizers.md line 209") func lesson09LossesOptimizersLine209() throws {
+        func r(_ x: Float) -> Float { (x * 10_000).rounded() / 10_000 }
+
+        for (name, make) in [("SGD         ", { SGD(parameters: $0, learningRate: 0.1) }),
+                             ("SGD momentum", { SGD(parameters: $0, learningRate: 0.1, momentum: 0.9) }),
+                             ("Adam        ", { Adam(parameters: $0, learningRate: 0.1) })] as [(String, ([Tensor]) -> Optimizer)] {
+            let theta = Tensor([1], requiresGrad: true)
+            let optimizer = make([theta])
+            var trace: [Float] = []
+            for _ in 0..<5 {
+                optimizer.zeroGrad()
+                (theta * theta).sum().backward()
+                optimizer.step()
+                trace.append(r(theta.item()))
+            }
+            print(name, trace)
+        }
+    }
+
+    @Test("Lessons/09-losses-optimizers.md line 240") func lesson09LossesOptimizersLine240() throws {
+        func r(_ x: Float) -> Float { (x * 10_000).rounded() / 10_000 }
+
+        let optimizer = SGD(parameters: [Tensor([0], requiresGrad: true)], learningRate: 0.1)
+        let schedule = CosineAnnealingLR(optimizer, totalEpochs: 5, minimum: 0.001)
+        var rates: [Float] = []
+        for _ in 0..<6 {
+            schedule.step()
+            rates.append(r(optimizer.learningRate))
+        }
+        print(rates)
+    }
+
+    @Test("Lessons/09-losses-optimizers.md line 406") func lesson09LossesOptimizersLine406() throws {
+        var g = SeededGenerator(seed: 9)
+        let centres: [(Float, Float)] = [(2, 0), (-1, 1.7), (-1, -1.7)]
+        var points: [Float] = [], labels: [Int] = []
+        for i in 0..<60 {
+            let (cx, cy) = centres[i % 3]
+            points += [cx + 0.3 * g.nextNormal(), cy + 0.3 * g.nextNormal()]
+            labels.append(i % 3)
+        }
+        let x = Tensor(points, shape: [60, 2])
+        let w = Tensor.zeros([2, 3], requiresGrad: true), b = Tensor.zeros([3], requiresGrad: true)
+        let optimizer = SGD(parameters: [w, b], learningRate: 0.1, momentum: 0.9)
+        let schedule = CosineAnnealingLR(optimizer, totalEpochs: 30)
+        for step in 0..<30 {
+            optimizer.zeroGrad()
+            let loss = crossEntropy(x.matmul(w) + b, labels)
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+            if step % 5 == 0 || step == 29 { print("step \(step)  loss \((loss.item() * 10_000).rounded() / 10_000)") }
+        }
+        let predicted = (x.matmul(w) + b).argmax(axis: 1).toArray().map { Int($0) }
+        print("correct:", zip(predicted, labels).filter { $0 == $1 }.count, "of", labels.count)
+    }
+
+    @Test("Lessons/10-data-training.md line 145") func lesson10DataTrainingLine145() throws {
+        var generator = SeededGenerator(seed: 1)
+        print(randomPermutation(10, using: &generator))
+        print(batchRanges(count: 10, batchSize: 4, dropLast: false), batchRanges(count: 10, batchSize: 4, dropLast: true))
+
+        let data = TensorDataset(inputs: Tensor.arange(20).reshaped([10, 2]), targets: Tensor.arange(10))
+        let loader = DataLoader(data, batchSize: 4, shuffle: true, seed: 7)
+        for epoch in 0..<2 {
+            print("epoch \(epoch):", loader.map(\.labels))
+        }
+        var epoch2 = loader.makeIterator()
+        let first = epoch2.next()!
+        print(first.inputs.shape, first.targets.shape)
+    }
+
+    @Test("Lessons/10-data-training.md line 170") func lesson10DataTrainingLine170() throws {
+        let header: [UInt8] = [0x00, 0x00, 0x08, 0x03, 0x00, 0x00, 0xEA, 0x60, 0x00, 0x00, 0x00, 0x1C, 0x00, 0x00, 0x00, 0x1C]
+        print(try parseIDXHeader(header, path: "train-images-idx3-ubyte"))
+
+        let gzipMagic: [UInt8] = [0x1F, 0x8B, 0x08, 0x00]
+        do {
+            _ = try parseIDXHeader(gzipMagic, path: "train-images-idx3-ubyte.gz")
+        } catch {
+            print(error)
+        }
+    }
+
+    @Test("Lessons/10-data-training.md line 189") func lesson10DataTrainingLine189() throws {
+        if let test = try? FashionMNIST.load(.test) {
+            let batch = test.batch([0])
+            print(test.count, "test images; the first one's label is", batch.labels[0], "=", FashionMNIST.classNames[batch.labels[0]])
+            let pixels = batch.inputs.toArray()
+            let shades = Array(" .:-=+*#%@")
+            for row in stride(from: 0, to: 28, by: 2) {
+                print(String((0..<28).map { column in shades[min(9, Int(pixels[row * 28 + column] * 10))] }))
+            }
+        }
+    }
+
+    @Test("Lessons/10-data-training.md line 222") func lesson10DataTrainingLine222() throws {
+        var g = SeededGenerator(seed: 10)
+        let centres: [(Float, Float)] = [(2, 0), (-1, 1.7), (-1, -1.7)]
+        var points: [Float] = [], labels: [Float] = []
+        for i in 0..<300 {
+            let (cx, cy) = centres[i % 3]
+            points += [cx + 1.0 * g.nextNormal(), cy + 1.0 * g.nextNormal()]
+            labels.append(Float(i % 3))
+        }
+        let train = TensorDataset(inputs: Tensor(points, shape: [300, 2]), targets: Tensor(labels))
+
+        manualSeed(0)
+        let model = Sequential(Linear(2, 16), ReLU(), Linear(16, 3))
+        let optimizer = SGD(parameters: model.parameters(), learningRate: 0.05, momentum: 0.9)
+        let loader = DataLoader(train, batchSize: 32, shuffle: true, seed: 0)
+        func r(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }
+        print("before training: accuracy", r(accuracy(of: model, on: train)))
+        for epoch in 1...5 {
+            let loss = trainEpoch(model: model, loader: loader, optimizer: optimizer)
+            print("epoch \(epoch)  loss \(r(loss))  accuracy \(r(accuracy(of: model, on: train)))")
+        }
+    }
+
+    @Test("Lessons/10-data-training.md line 407") func lesson10DataTrainingLine407() throws {
+        if let train = try? FashionMNIST.load(.train), let test = try? FashionMNIST.load(.test) {
+            let subset = TensorDataset(inputs: train.inputs.sliced(axis: 0, from: 0, to: 10_000),
+                                       targets: train.targets.sliced(axis: 0, from: 0, to: 10_000))
+            manualSeed(0)
+            let model = Sequential(Flatten(), Linear(784, 128), ReLU(), Linear(128, 10))
+            let optimizer = SGD(parameters: model.parameters(), learningRate: 0.05, momentum: 0.9)
+            let loader = DataLoader(subset, batchSize: 64, shuffle: true, seed: 0)
+            let loss = trainEpoch(model: model, loader: loader, optimizer: optimizer) { done, meanLoss in
+                if done % 50 == 0 { print("batch \(done)/\(loader.count)  loss \((meanLoss * 1000).rounded() / 1000)") }
+            }
+            print("train loss \((loss * 1000).rounded() / 1000), test accuracy \(accuracy(of: model, on: test))")
+        }
+    }
 }

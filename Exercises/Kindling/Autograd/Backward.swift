@@ -6,26 +6,16 @@
 
 extension Tensor {
     /// Every tensor that `self` depends on through gradient-requiring
-    /// operations, inputs before the tensors computed from them.
+    /// operations, `self` included and last, each after all of its inputs.
+    /// Inputs that do not require grad (data, constants) are left out: no
+    /// gradient flows to them.
     ///
     /// Iterative depth-first search with an explicit stack: a recursive one
     /// overflows the call stack on long chains.
     public func topologicalOrder() -> [Tensor] {
-        var order: [Tensor] = []
-        var visited = Set<ObjectIdentifier>()
-        var stack: [(tensor: Tensor, inputsDone: Bool)] = [(self, false)]
-        while let (tensor, inputsDone) = stack.popLast() {
-            if inputsDone {
-                order.append(tensor)
-                continue
-            }
-            guard visited.insert(ObjectIdentifier(tensor)).inserted else { continue }
-            stack.append((tensor, true))
-            for input in tensor.node?.inputs ?? [] where input.requiresGrad {
-                if !visited.contains(ObjectIdentifier(input)) { stack.append((input, false)) }
-            }
-        }
-        return order
+        // BEGIN EXERCISE 6.2 — a topological order of the tensor graph (Lessons/06-tensor-autograd.md)
+        fatalError("Exercise 6.2 is not done yet: a topological order of the tensor graph — see Lessons/06-tensor-autograd.md")
+        // END EXERCISE 6.2
     }
 
     /// Computes the gradient of this tensor with respect to every leaf that
@@ -48,40 +38,41 @@ extension Tensor {
             precondition(count == 1, "backward: an implicit gradient needs a one-element tensor, not shape \(shape); pass backward(gradient)")
             seed = Tensor.ones(shape)
         }
-        let order = topologicalOrder()
-        var grads: [ObjectIdentifier: Tensor] = [ObjectIdentifier(self): seed]
-        noGrad {
-            for tensor in order.reversed() {
-                guard let g = grads.removeValue(forKey: ObjectIdentifier(tensor)) else { continue }
-                guard let node = tensor.node else {
-                    tensor.accumulateGrad(g)
-                    continue
-                }
-                guard let rule = node.backward else {
-                    preconditionFailure("backward: the graph through '\(node.op)' was freed by an earlier backward(); pass retainGraph: true to the first call to go through it twice")
-                }
-                let inputGrads = rule(g)
-                if !retainGraph { node.backward = nil }
-                for (input, inputGrad) in zip(node.inputs, inputGrads) where input.requiresGrad {
-                    guard let inputGrad else { continue }
-                    precondition(inputGrad.shape == input.shape,
-                                 "backward: '\(node.op)' produced a gradient of shape \(inputGrad.shape) for an input of shape \(input.shape)")
-                    let key = ObjectIdentifier(input)
-                    grads[key] = grads[key].map { $0 + inputGrad } ?? inputGrad
-                }
-            }
-        }
+        // BEGIN EXERCISE 6.5 — backward: gradients flow in reverse topological order (Lessons/06-tensor-autograd.md)
+        fatalError("Exercise 6.5 is not done yet: backward: gradients flow in reverse topological order — see Lessons/06-tensor-autograd.md")
+        // END EXERCISE 6.5
     }
 
-    /// Adds `g` to this leaf's `grad`, in place when a gradient is already held.
+    /// Adds `g` to this leaf's `grad`: in place when a gradient is already
+    /// held, otherwise as a private copy — `g` may be the very tensor another
+    /// leaf receives too, and a later `+=` into one must not change the other.
     func accumulateGrad(_ g: Tensor) {
-        if let existing = grad {
-            existing.addInPlace(g)
-        } else {
-            grad = g.copy()  // a private copy: `g` may be shared with other leaves
-        }
+        // BEGIN EXERCISE 6.3 — accumulate a leaf's gradient (Lessons/06-tensor-autograd.md)
+        fatalError("Exercise 6.3 is not done yet: accumulate a leaf's gradient — see Lessons/06-tensor-autograd.md")
+        // END EXERCISE 6.3
     }
 
     /// Forgets the accumulated gradient (`grad = nil`).
     public func zeroGrad() { grad = nil }
+}
+
+extension GraphNode {
+    /// Runs this node's backward rule on `g`, the gradient of its output: one
+    /// gradient per input, each of that input's shape (or `nil`). Frees the
+    /// rule — and the tensors it saved — unless `retainGraph`.
+    func inputGradients(_ g: Tensor, retainGraph: Bool) -> [Tensor?] {
+        guard let rule = backward else {
+            preconditionFailure("backward: the graph through '\(op)' was freed by an earlier backward(); pass retainGraph: true to the first call to go through it twice")
+        }
+        let grads = rule(g)
+        if !retainGraph { backward = nil }
+        precondition(grads.count == inputs.count,
+                     "backward: '\(op)' returned \(grads.count) gradients for \(inputs.count) inputs")
+        for (input, grad) in zip(inputs, grads) where input.requiresGrad {
+            guard let grad else { continue }
+            precondition(grad.shape == input.shape,
+                         "backward: '\(op)' produced a gradient of shape \(grad.shape) for an input of shape \(input.shape)")
+        }
+        return grads
+    }
 }

@@ -8,8 +8,9 @@ public enum Init {
     /// [out, in, kh, kw] for a convolution (each multiplied by kh·kw).
     public static func fans(_ shape: [Int]) -> (fanIn: Int, fanOut: Int) {
         precondition(shape.count >= 2, "Init.fans: weight shape \(shape) needs at least 2 axes")
-        let receptive = elementCount(Array(shape.dropFirst(2)))
-        return (shape[1] * receptive, shape[0] * receptive)
+        // BEGIN EXERCISE 8.3 — fan-in and fan-out of a weight shape (Lessons/08-modules.md)
+        fatalError("Exercise 8.3 is not done yet: fan-in and fan-out of a weight shape — see Lessons/08-modules.md")
+        // END EXERCISE 8.3
     }
 
     /// Xavier/Glorot uniform: U(−b, b) with b = gain·√(6 / (fanIn + fanOut)).
@@ -30,9 +31,9 @@ public enum Init {
     /// gain = √(2 / (1 + a²)) (leaky-ReLU slope `a`; `a = 0` for ReLU).
     /// PyTorch's default for `Linear` and `Conv2d` weights is `a = √5`.
     public static func kaimingUniform(_ shape: [Int], a: Float = 0) -> Tensor {
-        let gain = (2 / (1 + a * a)).squareRoot()
-        let bound = gain * (3 / Float(fans(shape).fanIn)).squareRoot()
-        return Tensor.uniform(shape, low: -bound, high: bound)
+        // BEGIN EXERCISE 8.4 — Kaiming-uniform initialization (Lessons/08-modules.md)
+        fatalError("Exercise 8.4 is not done yet: Kaiming-uniform initialization — see Lessons/08-modules.md")
+        // END EXERCISE 8.4
     }
 
     /// Kaiming/He normal: N(0, σ²) with σ = √(2 / (1 + a²)) / √fanIn.

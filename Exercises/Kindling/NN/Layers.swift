@@ -21,8 +21,9 @@ public final class Linear: Module {
     public override func forward(_ x: Tensor) -> Tensor {
         precondition(x.shape.last == weight.shape[1],
                      "Linear: input \(x.shape) has last axis \(x.shape.last ?? 0), expected \(weight.shape[1])")
-        let y = x.matmul(weight.transposed())  // a transposed view: BLAS reads it in place
-        return bias.map { y + $0 } ?? y
+        // BEGIN EXERCISE 8.5 — a linear layer: x·Wᵀ + b (Lessons/08-modules.md)
+        fatalError("Exercise 8.5 is not done yet: a linear layer: x·Wᵀ + b — see Lessons/08-modules.md")
+        // END EXERCISE 8.5
     }
 }
 
@@ -103,10 +104,9 @@ public final class Dropout: Module {
     }
 
     public override func forward(_ x: Tensor) -> Tensor {
-        guard isTraining, p > 0 else { return x }
-        let keep = 1 - p
-        let mask = Tensor.rand(x.shape)
-        return x * mapElements(mask) { $0 < keep ? 1 / keep : 0 }
+        // BEGIN EXERCISE 8.7 — dropout in training, the identity in evaluation (Lessons/08-modules.md)
+        fatalError("Exercise 8.7 is not done yet: dropout in training, the identity in evaluation — see Lessons/08-modules.md")
+        // END EXERCISE 8.7
     }
 }
 
@@ -158,6 +158,8 @@ public final class Sequential: Module {
     }
 
     public override func forward(_ x: Tensor) -> Tensor {
-        layers.reduce(x) { $1($0) }
+        // BEGIN EXERCISE 8.6 — layers one after another (Lessons/08-modules.md)
+        fatalError("Exercise 8.6 is not done yet: layers one after another — see Lessons/08-modules.md")
+        // END EXERCISE 8.6
     }
 }

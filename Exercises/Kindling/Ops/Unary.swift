@@ -44,7 +44,11 @@ extension Tensor {
     public func tanh() -> Tensor {
         let out = mapElements(self) { tanhf($0) }
         let y = out.detach()
-        return Tensor.record(out, op: "tanh", inputs: [self]) { g in [g * mapElements(y) { 1 - $0 * $0 }] }
+        return Tensor.record(out, op: "tanh", inputs: [self]) { g in
+            // BEGIN EXERCISE 6.8 — tanh's backward rule, from the saved output (Lessons/06-tensor-autograd.md)
+            fatalError("Exercise 6.8 is not done yet: tanh's backward rule, from the saved output — see Lessons/06-tensor-autograd.md")
+            // END EXERCISE 6.8
+        }
     }
 
     /// The logistic function 1 / (1 + e⁻ˣ), computed without overflow.
@@ -60,7 +64,9 @@ extension Tensor {
         let out = mapElements(self) { $0 > 0 ? $0 : 0 }
         let y = out.detach()
         return Tensor.record(out, op: "relu", inputs: [self]) { g in
-            [zipElements(g, y, op: "relu backward") { $1 > 0 ? $0 : 0 }]
+            // BEGIN EXERCISE 6.9 — relu's backward rule: a mask (Lessons/06-tensor-autograd.md)
+            fatalError("Exercise 6.9 is not done yet: relu's backward rule: a mask — see Lessons/06-tensor-autograd.md")
+            // END EXERCISE 6.9
         }
     }
 

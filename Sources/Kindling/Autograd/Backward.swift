@@ -6,11 +6,14 @@
 
 extension Tensor {
     /// Every tensor that `self` depends on through gradient-requiring
-    /// operations, inputs before the tensors computed from them.
+    /// operations, `self` included and last, each after all of its inputs.
+    /// Inputs that do not require grad (data, constants) are left out: no
+    /// gradient flows to them.
     ///
     /// Iterative depth-first search with an explicit stack: a recursive one
     /// overflows the call stack on long chains.
     public func topologicalOrder() -> [Tensor] {
+        // BEGIN EXERCISE 6.2 — a topological order of the tensor graph (Lessons/06-tensor-autograd.md)
         var order: [Tensor] = []
         var visited = Set<ObjectIdentifier>()
         var stack: [(tensor: Tensor, inputsDone: Bool)] = [(self, false)]
@@ -26,6 +29,7 @@ extension Tensor {
             }
         }
         return order
+        // END EXERCISE 6.2
     }
 
     /// Computes the gradient of this tensor with respect to every leaf that
@@ -48,40 +52,62 @@ extension Tensor {
             precondition(count == 1, "backward: an implicit gradient needs a one-element tensor, not shape \(shape); pass backward(gradient)")
             seed = Tensor.ones(shape)
         }
+        // BEGIN EXERCISE 6.5 — backward: gradients flow in reverse topological order (Lessons/06-tensor-autograd.md)
         let order = topologicalOrder()
+        // The gradient of each tensor reached so far; removed once it is passed on.
         var grads: [ObjectIdentifier: Tensor] = [ObjectIdentifier(self): seed]
-        noGrad {
+        noGrad {  // the backward rules' own arithmetic must not be recorded
             for tensor in order.reversed() {
                 guard let g = grads.removeValue(forKey: ObjectIdentifier(tensor)) else { continue }
                 guard let node = tensor.node else {
-                    tensor.accumulateGrad(g)
+                    tensor.accumulateGrad(g)  // a leaf: keep the gradient
                     continue
                 }
-                guard let rule = node.backward else {
-                    preconditionFailure("backward: the graph through '\(node.op)' was freed by an earlier backward(); pass retainGraph: true to the first call to go through it twice")
-                }
-                let inputGrads = rule(g)
-                if !retainGraph { node.backward = nil }
+                let inputGrads = node.inputGradients(g, retainGraph: retainGraph)
                 for (input, inputGrad) in zip(node.inputs, inputGrads) where input.requiresGrad {
                     guard let inputGrad else { continue }
-                    precondition(inputGrad.shape == input.shape,
-                                 "backward: '\(node.op)' produced a gradient of shape \(inputGrad.shape) for an input of shape \(input.shape)")
                     let key = ObjectIdentifier(input)
-                    grads[key] = grads[key].map { $0 + inputGrad } ?? inputGrad
+                    grads[key] = grads[key].map { $0 + inputGrad } ?? inputGrad  // a second use adds
                 }
             }
         }
+        // END EXERCISE 6.5
     }
 
-    /// Adds `g` to this leaf's `grad`, in place when a gradient is already held.
+    /// Adds `g` to this leaf's `grad`: in place when a gradient is already
+    /// held, otherwise as a private copy — `g` may be the very tensor another
+    /// leaf receives too, and a later `+=` into one must not change the other.
     func accumulateGrad(_ g: Tensor) {
+        // BEGIN EXERCISE 6.3 — accumulate a leaf's gradient (Lessons/06-tensor-autograd.md)
         if let existing = grad {
             existing.addInPlace(g)
         } else {
-            grad = g.copy()  // a private copy: `g` may be shared with other leaves
+            grad = g.copy()
         }
+        // END EXERCISE 6.3
     }
 
     /// Forgets the accumulated gradient (`grad = nil`).
     public func zeroGrad() { grad = nil }
+}
+
+extension GraphNode {
+    /// Runs this node's backward rule on `g`, the gradient of its output: one
+    /// gradient per input, each of that input's shape (or `nil`). Frees the
+    /// rule — and the tensors it saved — unless `retainGraph`.
+    func inputGradients(_ g: Tensor, retainGraph: Bool) -> [Tensor?] {
+        guard let rule = backward else {
+            preconditionFailure("backward: the graph through '\(op)' was freed by an earlier backward(); pass retainGraph: true to the first call to go through it twice")
+        }
+        let grads = rule(g)
+        if !retainGraph { backward = nil }
+        precondition(grads.count == inputs.count,
+                     "backward: '\(op)' returned \(grads.count) gradients for \(inputs.count) inputs")
+        for (input, grad) in zip(inputs, grads) where input.requiresGrad {
+            guard let grad else { continue }
+            precondition(grad.shape == input.shape,
+                         "backward: '\(op)' produced a gradient of shape \(grad.shape) for an input of shape \(input.shape)")
+        }
+        return grads
+    }
 }

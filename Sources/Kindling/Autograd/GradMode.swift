@@ -26,12 +26,18 @@ extension Tensor {
     /// gradient per input (or `nil` for inputs that need none). It must not
     /// capture `result` itself — that would be a retain cycle that leaks the
     /// whole graph; save `result.detach()` instead.
+    ///
+    /// When nothing is recorded (inside `noGrad`, or no input requires grad)
+    /// the result is returned as it is: a plain tensor with no history, at no
+    /// cost beyond this check. Every operation calls this on its way out.
     static func record(_ result: Tensor, op: String, inputs: [Tensor],
                        backward: @escaping (Tensor) -> [Tensor?]) -> Tensor {
         guard GradMode.isEnabled, inputs.contains(where: { $0.requiresGrad }) else { return result }
+        // BEGIN EXERCISE 6.1 — record a node in the graph (Lessons/06-tensor-autograd.md)
         result.requiresGrad = true
         result.node = GraphNode(op: op, inputs: inputs, backward: backward)
         return result
+        // END EXERCISE 6.1
     }
 
     /// A tensor sharing this one's storage with no recorded history: gradients

@@ -1,4 +1,4 @@
-// Datasets and the loader that cuts them into mini-batches (lesson: data).
+// Datasets and the loader that cuts them into mini-batches (lesson 10).
 //
 // A `Dataset` answers two questions: how many examples, and what is example i.
 // A `DataLoader` decides the *order* (shuffled afresh each epoch, from a seed,
@@ -75,11 +75,12 @@ public struct TensorDataset: Dataset {
     }
 }
 
-/// A random ordering of `0..<n`, by the Fisher–Yates shuffle.
+/// A random ordering of `0..<n`, by the Fisher–Yates shuffle (lesson 10).
 ///
 /// Walk from the back; swap each position with a uniformly chosen position at
 /// or before it. Every one of the n! orders comes out equally likely, in O(n).
 public func randomPermutation(_ n: Int, using generator: inout SeededGenerator) -> [Int] {
+    // BEGIN EXERCISE 10.1 — a seeded Fisher–Yates shuffle (Lessons/10-data-training.md)
     var order = Array(0..<n)
     var i = n - 1
     while i > 0 {
@@ -88,9 +89,29 @@ public func randomPermutation(_ n: Int, using generator: inout SeededGenerator) 
         i -= 1
     }
     return order
+    // END EXERCISE 10.1
 }
 
-/// Iterates over a dataset in mini-batches, optionally shuffled.
+/// The positions of each batch in an epoch's order of `count` examples:
+/// consecutive runs of `batchSize`, the last one shorter unless `dropLast`
+/// drops it. `batchRanges(count: 10, batchSize: 4, dropLast: false)` is
+/// `[0..<4, 4..<8, 8..<10]`; with `dropLast: true`, `[0..<4, 4..<8]`.
+public func batchRanges(count: Int, batchSize: Int, dropLast: Bool) -> [Range<Int>] {
+    precondition(batchSize > 0, "batchRanges: batchSize must be positive, got \(batchSize)")
+    // BEGIN EXERCISE 10.2 — cut an epoch into batches (Lessons/10-data-training.md)
+    var ranges: [Range<Int>] = []
+    var start = 0
+    while start < count {
+        let end = Swift.min(start + batchSize, count)
+        if dropLast && end - start < batchSize { break }
+        ranges.append(start..<end)
+        start = end
+    }
+    return ranges
+    // END EXERCISE 10.2
+}
+
+/// Iterates over a dataset in mini-batches, optionally shuffled (lesson 10).
 ///
 ///     let loader = DataLoader(train, batchSize: 64, shuffle: true, seed: 42)
 ///     for epoch in 0..<5 {
@@ -128,14 +149,15 @@ public final class DataLoader: Sequence {
 
     /// The number of batches in one epoch.
     public var count: Int {
-        dropLast ? dataset.count / batchSize : (dataset.count + batchSize - 1) / batchSize
+        batchRanges(count: dataset.count, batchSize: batchSize, dropLast: dropLast).count
     }
 
     /// Starts the next epoch: fixes its order, then serves it batch by batch.
     public func makeIterator() -> Iterator {
         let order = shuffle ? epochOrder(epoch) : Array(0..<dataset.count)
         epoch += 1
-        return Iterator(dataset: dataset, order: order, batchSize: batchSize, dropLast: dropLast)
+        return Iterator(dataset: dataset, order: order,
+                        ranges: batchRanges(count: order.count, batchSize: batchSize, dropLast: dropLast))
     }
 
     /// The shuffled order of epoch `e`, the same on every run.
@@ -144,21 +166,18 @@ public final class DataLoader: Sequence {
         return randomPermutation(dataset.count, using: &generator)
     }
 
-    /// Serves one epoch: consecutive runs of `batchSize` indices from a fixed order.
+    /// Serves one epoch: the examples at each of `ranges` of a fixed order.
     public struct Iterator: IteratorProtocol {
         let dataset: any Dataset
         let order: [Int]
-        let batchSize: Int
-        let dropLast: Bool
+        let ranges: [Range<Int>]
         var position = 0
 
         /// The next batch, or `nil` when the epoch is over.
         public mutating func next() -> Batch? {
-            let remaining = order.count - position
-            if remaining <= 0 || (dropLast && remaining < batchSize) { return nil }
-            let end = position + Swift.min(batchSize, remaining)
-            defer { position = end }
-            return dataset.batch(Array(order[position..<end]))
+            guard position < ranges.count else { return nil }
+            defer { position += 1 }
+            return dataset.batch(Array(order[ranges[position]]))
         }
     }
 }

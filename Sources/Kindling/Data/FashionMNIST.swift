@@ -1,5 +1,5 @@
 // Fashion-MNIST: 70,000 grayscale 28×28 pictures of clothing in 10 classes,
-// a drop-in, harder replacement for MNIST digits (Xiao, Rasul & Vollgraf, 2017).
+// a drop-in, harder replacement for MNIST digits (Xiao, Rasul & Vollgraf, 2017). Lesson 10.
 //
 // On Debian/Ubuntu, `sudo apt-get install dataset-fashion-mnist` puts the four
 // IDX files under /usr/share/datasets/fashion-mnist.

@@ -1,4 +1,4 @@
-// The IDX format: how MNIST and Fashion-MNIST ship their images and labels.
+// The IDX format: how MNIST and Fashion-MNIST ship their images and labels (lesson 10).
 //
 //     byte 0, 1   zero, zero                       (the "magic")
 //     byte 2      element type: 0x08 = unsigned byte
@@ -132,28 +132,13 @@ private func gzipSizeHint(_ compressed: [UInt8]) -> Int {
 
 // MARK: - The IDX layout
 
-/// Checks the magic, type and rank, reads the dimensions, and returns the
-/// elements — if there are exactly as many as the dimensions promise.
+/// Reads the header, then returns the elements — if there are exactly as
+/// many as the dimensions promise.
 private func parseIDX(_ bytes: [UInt8], path: String) throws -> IDXArray {
     func fail(_ reason: String) -> DataError { DataError(path: path, reason: reason) }
 
-    guard bytes.count >= 4 else {
-        throw fail("truncated header: the file has \(bytes.count) bytes, an IDX header needs at least 4")
-    }
-    guard bytes[0] == 0, bytes[1] == 0 else {
-        throw fail("bad magic: starts with \(hex(bytes[0])) \(hex(bytes[1])), an IDX file starts with 00 00")
-    }
-    let dtype = bytes[2], rank = Int(bytes[3])
-    guard dtype == 0x08 else {
-        throw fail("unsupported element type 0x\(hex(dtype)) (\(idxTypeName(dtype))); "
-                   + "only 0x08 (unsigned byte) is supported")
-    }
-    let headerSize = 4 + 4 * rank
-    guard bytes.count >= headerSize else {
-        throw fail("truncated header: rank \(rank) needs a \(headerSize)-byte header, "
-                   + "the file has \(bytes.count) bytes")
-    }
-    let shape = (0..<rank).map { bigEndianUInt32(bytes, at: 4 + 4 * $0) }
+    let shape = try parseIDXHeader(bytes, path: path)
+    let headerSize = 4 + 4 * shape.count
     let (expected, overflow) = shape.reduce((1, false)) { acc, n in
         let (product, o) = acc.0.multipliedReportingOverflow(by: n)
         return (product, acc.1 || o)
@@ -171,9 +156,41 @@ private func parseIDX(_ bytes: [UInt8], path: String) throws -> IDXArray {
     return IDXArray(shape: shape, bytes: Array(bytes[headerSize...]))
 }
 
-/// The big-endian 32-bit unsigned integer at `offset`.
-private func bigEndianUInt32(_ bytes: [UInt8], at offset: Int) -> Int {
-    bytes[offset..<offset + 4].reduce(0) { $0 << 8 | Int($1) }
+/// The shape an IDX file's header declares (lesson 10): checks the magic
+/// (00 00), the element type (0x08, unsigned byte) and that the file is long
+/// enough for `rank` dimensions, then reads each dimension as a big-endian
+/// UInt32. The header is `4 + 4 · rank` bytes; the elements follow it.
+///
+/// Throws a `DataError` naming `path` and the problem: "truncated header",
+/// "bad magic" or "unsupported element type".
+public func parseIDXHeader(_ bytes: [UInt8], path: String) throws -> [Int] {
+    func fail(_ reason: String) -> DataError { DataError(path: path, reason: reason) }
+    // BEGIN EXERCISE 10.3 — read an IDX header: magic, type, rank, big-endian sizes (Lessons/10-data-training.md)
+    guard bytes.count >= 4 else {
+        throw fail("truncated header: the file has \(bytes.count) bytes, an IDX header needs at least 4")
+    }
+    guard bytes[0] == 0, bytes[1] == 0 else {
+        throw fail("bad magic: starts with \(hex(bytes[0])) \(hex(bytes[1])), an IDX file starts with 00 00")
+    }
+    let dtype = bytes[2], rank = Int(bytes[3])
+    guard dtype == 0x08 else {
+        throw fail("unsupported element type 0x\(hex(dtype)) (\(idxTypeName(dtype))); "
+                   + "only 0x08 (unsigned byte) is supported")
+    }
+    let headerSize = 4 + 4 * rank
+    guard bytes.count >= headerSize else {
+        throw fail("truncated header: rank \(rank) needs a \(headerSize)-byte header, "
+                   + "the file has \(bytes.count) bytes")
+    }
+    // Dimension d is the 4 bytes at 4 + 4·d, most significant first.
+    var shape: [Int] = []
+    for d in 0..<rank {
+        var size = 0
+        for byte in bytes[(4 + 4 * d)..<(8 + 4 * d)] { size = size << 8 | Int(byte) }
+        shape.append(size)
+    }
+    return shape
+    // END EXERCISE 10.3
 }
 
 /// The names the IDX format gives its type codes, for error messages.

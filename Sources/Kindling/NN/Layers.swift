@@ -21,8 +21,11 @@ public final class Linear: Module {
     public override func forward(_ x: Tensor) -> Tensor {
         precondition(x.shape.last == weight.shape[1],
                      "Linear: input \(x.shape) has last axis \(x.shape.last ?? 0), expected \(weight.shape[1])")
+        // BEGIN EXERCISE 8.5 — a linear layer: x·Wᵀ + b (Lessons/08-modules.md)
         let y = x.matmul(weight.transposed())  // a transposed view: BLAS reads it in place
-        return bias.map { y + $0 } ?? y
+        if let bias { return y + bias }  // [N, out] + [out] broadcasts over the batch
+        return y
+        // END EXERCISE 8.5
     }
 }
 
@@ -103,10 +106,13 @@ public final class Dropout: Module {
     }
 
     public override func forward(_ x: Tensor) -> Tensor {
+        // BEGIN EXERCISE 8.7 — dropout in training, the identity in evaluation (Lessons/08-modules.md)
         guard isTraining, p > 0 else { return x }
         let keep = 1 - p
-        let mask = Tensor.rand(x.shape)
-        return x * mapElements(mask) { $0 < keep ? 1 / keep : 0 }
+        // One uniform draw per element: kept (scaled by 1/keep) when below `keep`.
+        let mask = mapElements(Tensor.rand(x.shape)) { $0 < keep ? 1 / keep : 0 }
+        return x * mask
+        // END EXERCISE 8.7
     }
 }
 
@@ -158,6 +164,10 @@ public final class Sequential: Module {
     }
 
     public override func forward(_ x: Tensor) -> Tensor {
-        layers.reduce(x) { $1($0) }
+        // BEGIN EXERCISE 8.6 — layers one after another (Lessons/08-modules.md)
+        var y = x
+        for layer in layers { y = layer(y) }  // call the layer, not layer.forward: that records its scope
+        return y
+        // END EXERCISE 8.6
     }
 }

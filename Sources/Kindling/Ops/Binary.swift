@@ -11,7 +11,12 @@ extension Tensor {
     ///
     ///     Tensor.ones([4, 3]).sumToShape([3])     // shape [3], every element 4
     ///     Tensor.ones([4, 3]).sumToShape([4, 1])  // shape [4, 1], every element 3
+    ///
+    /// The axes to sum are the leading axes `target` lacks, and the axes where
+    /// `target` has size 1 but `self` does not; the result is reshaped to
+    /// `target`. A gradient that already has the shape is returned as it is.
     public func sumToShape(_ target: [Int]) -> Tensor {
+        // BEGIN EXERCISE 6.4 — un-broadcasting: sum a gradient back to a shape (Lessons/06-tensor-autograd.md)
         if shape == target { return self }
         let lead = rank - target.count
         precondition(lead >= 0, "sumToShape: cannot reduce \(shape) to larger rank \(target)")
@@ -20,6 +25,7 @@ extension Tensor {
             axes.append(lead + i)
         }
         return sum(axes: axes, keepdim: true).reshaped(target)
+        // END EXERCISE 6.4
     }
 
     /// Elementwise sum, broadcasting.
@@ -41,16 +47,14 @@ extension Tensor {
     /// Elementwise product, broadcasting. ∂(ab)/∂a = b, ∂(ab)/∂b = a.
     public static func * (a: Tensor, b: Tensor) -> Tensor {
         record(arithmeticFastPath(.multiply, a, b) ?? zipElements(a, b, op: "mul") { $0 * $1 }, op: "mul", inputs: [a, b]) { g in
-            [a.requiresGrad ? (g * b).sumToShape(a.shape) : nil,
-             b.requiresGrad ? (g * a).sumToShape(b.shape) : nil]
+            mulBackward(g, a, b)
         }
     }
 
     /// Elementwise quotient, broadcasting. ∂(a/b)/∂a = 1/b, ∂(a/b)/∂b = −a/b².
     public static func / (a: Tensor, b: Tensor) -> Tensor {
         record(arithmeticFastPath(.divide, a, b) ?? zipElements(a, b, op: "div") { $0 / $1 }, op: "div", inputs: [a, b]) { g in
-            [a.requiresGrad ? (g / b).sumToShape(a.shape) : nil,
-             b.requiresGrad ? (-g * a / (b * b)).sumToShape(b.shape) : nil]
+            divBackward(g, a, b)
         }
     }
 
@@ -96,4 +100,26 @@ extension Tensor {
     public static func *= (a: inout Tensor, b: Tensor) { a = a * b }
     /// `a = a / b`.
     public static func /= (a: inout Tensor, b: Tensor) { a = a / b }
+}
+
+// MARK: - Backward rules of the product and the quotient
+
+/// The backward rule of `a * b` (broadcast): ∂L/∂a = g·b and ∂L/∂b = g·a,
+/// each summed back to its input's shape. `nil` for an input that does not
+/// require grad (nothing would use it).
+func mulBackward(_ g: Tensor, _ a: Tensor, _ b: Tensor) -> [Tensor?] {
+    // BEGIN EXERCISE 6.6 — the product rule, broadcast (Lessons/06-tensor-autograd.md)
+    return [a.requiresGrad ? (g * b).sumToShape(a.shape) : nil,
+            b.requiresGrad ? (g * a).sumToShape(b.shape) : nil]
+    // END EXERCISE 6.6
+}
+
+/// The backward rule of `a / b` (broadcast): ∂L/∂a = g/b and
+/// ∂L/∂b = −g·a/b², each summed back to its input's shape. `nil` for an
+/// input that does not require grad.
+func divBackward(_ g: Tensor, _ a: Tensor, _ b: Tensor) -> [Tensor?] {
+    // BEGIN EXERCISE 6.7 — the quotient rule, broadcast (Lessons/06-tensor-autograd.md)
+    return [a.requiresGrad ? (g / b).sumToShape(a.shape) : nil,
+            b.requiresGrad ? (-g * a / (b * b)).sumToShape(b.shape) : nil]
+    // END EXERCISE 6.7
 }

@@ -7,7 +7,8 @@ import Glibc
 //
 // Two paths, side by side:
 // - the READABLE, general path walks any strided layout element by element,
-//   carrying an offset per operand (this is what lessons 2 and 3 build);
+//   carrying an offset per operand (`forEachOffset`, `forEachOffsetPair`,
+//   `zipBroadcasting`: lesson 3 builds them);
 // - the FAST path handles the common case — every operand contiguous — with
 //   one flat loop over raw pointers that the compiler vectorizes, split across
 //   cores when the tensor is large.
@@ -48,9 +49,13 @@ let activeProcessorCount: Int = {
 
 /// Calls `body(i, p)` for every element of a strided layout in row-major
 /// order: `i` counts elements 0, 1, 2, …; `p` is the element's storage offset.
-/// The innermost axis is a tight loop; outer axes advance like an odometer.
+/// The innermost axis is a tight loop; outer axes advance like an odometer
+/// (lesson 3).
+///
+///     forEachOffset(shape: [2, 2], strides: [1, 2], offset: 0) { i, p in … }
+///     // (i, p): (0, 0) (1, 2) (2, 1) (3, 3) — a transposed 2×2 matrix
 @inline(__always)
-func forEachOffset(shape: [Int], strides: [Int], offset: Int, _ body: (Int, Int) -> Void) {
+public func forEachOffset(shape: [Int], strides: [Int], offset: Int, _ body: (Int, Int) -> Void) {
     let rank = shape.count
     if rank == 0 { body(0, offset); return }
     if shape.contains(0) { return }
@@ -79,10 +84,13 @@ func forEachOffset(shape: [Int], strides: [Int], offset: Int, _ body: (Int, Int)
 }
 
 /// Like `forEachOffset`, for two operands of the same shape but different
-/// strides: `body(i, pa, pb)`.
+/// strides: `body(i, pa, pb)` for every element in row-major order, where
+/// `pa` and `pb` are the element's storage offsets in each operand. The
+/// readable, general path of every binary op (lesson 3).
 @inline(__always)
-func forEachOffsetPair(shape: [Int], stridesA: [Int], offsetA: Int, stridesB: [Int], offsetB: Int,
-                       _ body: (Int, Int, Int) -> Void) {
+public func forEachOffsetPair(shape: [Int], stridesA: [Int], offsetA: Int, stridesB: [Int], offsetB: Int,
+                              _ body: (Int, Int, Int) -> Void) {
+    // BEGIN EXERCISE 3.3 — one odometer walking two layouts (Lessons/03-broadcasting.md)
     let rank = shape.count
     if rank == 0 { body(0, offsetA, offsetB); return }
     if shape.contains(0) { return }
@@ -111,6 +119,7 @@ func forEachOffsetPair(shape: [Int], stridesA: [Int], offsetA: Int, stridesB: [I
         }
         if axis < 0 { return }
     }
+    // END EXERCISE 3.3
 }
 
 /// Copies a (possibly strided) tensor's elements, row-major, into `destination`.
@@ -159,13 +168,26 @@ func zipElements(_ a: Tensor, _ b: Tensor, op: String, _ f: (Float, Float) -> Fl
             for i in 0..<row { oo[i] = f(oa[i], sb[i]) }
         }
     } else {
-        let sa = broadcastStrides(shape: a.shape, strides: a.strides, to: shape)
-        let sb = broadcastStrides(shape: b.shape, strides: b.strides, to: shape)
-        forEachOffsetPair(shape: shape, stridesA: sa, offsetA: a.offset, stridesB: sb, offsetB: b.offset) { i, p, q in
-            o[i] = f(pa[p], pb[q])
-        }
+        zipBroadcasting(a, b, shape: shape, into: o, f)  // the general path
     }
     return Tensor(storage: out, shape: shape)
+}
+
+/// The READABLE, general path of `zipElements`: writes `f(a, b)` for every
+/// element of the broadcast `shape`, row-major, into `out`. Each operand is
+/// read through its broadcast strides (stride 0 on the axes it is repeated
+/// along), so no operand is ever copied or expanded in memory.
+@inline(__always)
+func zipBroadcasting(_ a: Tensor, _ b: Tensor, shape: [Int], into out: UnsafeMutablePointer<Float>,
+                     _ f: (Float, Float) -> Float) {
+    // BEGIN EXERCISE 3.4 — the general binary kernel (Lessons/03-broadcasting.md)
+    let sa = broadcastStrides(shape: a.shape, strides: a.strides, to: shape)
+    let sb = broadcastStrides(shape: b.shape, strides: b.strides, to: shape)
+    let pa = a.storage.base, pb = b.storage.base
+    forEachOffsetPair(shape: shape, stridesA: sa, offsetA: a.offset, stridesB: sb, offsetB: b.offset) { i, p, q in
+        out[i] = f(pa[p], pb[q])
+    }
+    // END EXERCISE 3.4
 }
 
 /// The four arithmetic operations, for the parallel fast path.
@@ -191,10 +213,17 @@ func arithmeticFastPath(_ op: Arithmetic, _ a: Tensor, _ b: Tensor) -> Tensor? {
 }
 
 /// Whether `small` (ignoring leading 1s) is exactly the last axes of `big`, so
-/// that broadcasting `small` repeats one contiguous block.
-func isTrailingBlock(_ small: [Int], of big: [Int]) -> Bool {
+/// that a contiguous `small` broadcast to `big` repeats one contiguous block —
+/// the case of adding a bias row to a batch. It picks `zipElements`'s
+/// matrix ⊙ row fast path.
+///
+///     isTrailingBlock([1, 3], of: [4, 3]) == true     // one row of 3, repeated 4 times
+///     isTrailingBlock([4, 1], of: [4, 3]) == false    // a column: each value repeats 3 times
+public func isTrailingBlock(_ small: [Int], of big: [Int]) -> Bool {
+    // BEGIN EXERCISE 3.6 — when broadcasting repeats one contiguous block (Lessons/03-broadcasting.md)
     let trimmed = Array(small.drop(while: { $0 == 1 }))
     return trimmed.count <= big.count && Array(big.suffix(trimmed.count)) == trimmed
+    // END EXERCISE 3.6
 }
 
 extension Tensor {

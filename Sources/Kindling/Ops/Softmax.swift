@@ -3,29 +3,33 @@
 // constant for the gradient (it cancels out), so it is detached.
 
 extension Tensor {
-    /// log Σ exp(x) along `axis`, finite even when exp(x) alone would overflow.
+    /// log Σ exp(x) along `axis`, finite even when exp(x) alone would overflow:
+    /// log Σ exp(x) = m + log Σ exp(x − m) for the row maximum m.
     public func logsumexp(axis: Int = -1, keepdim: Bool = false) -> Tensor {
         let a = normalizedAxis(axis, rank: rank, op: "logsumexp")
-        let m = noGrad { max(axis: a, keepdim: true) }
-        let safeM = mapElements(m) { $0.isFinite ? $0 : 0 }  // all −∞ rows stay −∞, not NaN
+        // BEGIN EXERCISE 4.5 — logsumexp that never overflows (Lessons/04-reductions.md)
+        let m = detachedMax(axis: a)
+        let safeM = mapElements(m) { $0.isFinite ? $0 : 0 }  // rows of −∞ stay −∞, not NaN
         let lse = (self - safeM).exp().sum(axis: a, keepdim: true).log() + safeM
         return keepdim ? lse : lse.squeezed(axis: a)
+        // END EXERCISE 4.5
     }
 
     /// exp(x) / Σ exp(x) along `axis`: positive entries summing to 1.
+    /// Computed as exp(x − m) / Σ exp(x − m) for the maximum m, which never overflows.
     public func softmax(axis: Int = -1) -> Tensor {
         let a = normalizedAxis(axis, rank: rank, op: "softmax")
-        let m = noGrad { max(axis: a, keepdim: true) }
-        let e = (self - m).exp()
+        // BEGIN EXERCISE 4.6 — softmax: shift by the maximum, exponentiate, normalize (Lessons/04-reductions.md)
+        let e = (self - detachedMax(axis: a)).exp()
         return e / e.sum(axis: a, keepdim: true)
+        // END EXERCISE 4.6
     }
 
     /// log(softmax(x)) = x − logsumexp(x), computed stably.
     public func logSoftmax(axis: Int = -1) -> Tensor {
         let a = normalizedAxis(axis, rank: rank, op: "logSoftmax")
         // Shift first, so the small differences are not rounded away next to a large maximum.
-        let m = noGrad { max(axis: a, keepdim: true) }
-        let shifted = self - mapElements(m) { $0.isFinite ? $0 : 0 }
+        let shifted = self - mapElements(detachedMax(axis: a)) { $0.isFinite ? $0 : 0 }
         return shifted - shifted.exp().sum(axis: a, keepdim: true).log()
     }
 }

@@ -85,6 +85,7 @@ public final class SGD: Optimizer {
 
     public override func update(parameter index: Int, values θ: UnsafeMutableBufferPointer<Float>,
                                 gradient: UnsafeBufferPointer<Float>) {
+        // BEGIN EXERCISE 9.6 — one SGD step with weight decay and momentum (Lessons/09-losses-optimizers.md)
         let (lr, μ, λ) = (learningRate, momentum, weightDecay)
         if μ == 0 {
             for i in 0..<θ.count { θ[i] -= lr * (gradient[i] + λ * θ[i]) }
@@ -96,6 +97,7 @@ public final class SGD: Optimizer {
             v[i] = μ * v[i] + g  // v starts at 0, so the first step sets v = g
             θ[i] -= lr * (nesterov ? g + μ * v[i] : v[i])
         }
+        // END EXERCISE 9.6
     }
 }
 
@@ -143,6 +145,7 @@ public class Adam: Optimizer {
 
     public override func update(parameter index: Int, values θ: UnsafeMutableBufferPointer<Float>,
                                 gradient: UnsafeBufferPointer<Float>) {
+        // BEGIN EXERCISE 9.7 — one Adam step with bias correction (Lessons/09-losses-optimizers.md)
         let (β1, β2, lr, λ, ε) = (betas.0, betas.1, learningRate, weightDecay, epsilon)
         updates[index] += 1
         let t = Float(updates[index])
@@ -155,6 +158,7 @@ public class Adam: Optimizer {
             v[i] = β2 * v[i] + (1 - β2) * g * g
             θ[i] -= lr * (m[i] / correction1) / ((v[i] / correction2).squareRoot() + ε)
         }
+        // END EXERCISE 9.7
     }
 }
 

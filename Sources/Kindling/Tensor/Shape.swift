@@ -58,9 +58,11 @@ public func isContiguous(shape: [Int], strides: [Int]) -> Bool {
 ///
 ///     broadcastShapes([3, 1], [4]) == [3, 4]
 public func broadcastShapes(_ a: [Int], _ b: [Int], op: String = "broadcast") -> [Int] {
+    // BEGIN EXERCISE 3.1 — the shape two shapes broadcast to (Lessons/03-broadcasting.md)
     let rank = max(a.count, b.count)
     var result = [Int](repeating: 1, count: rank)
     for i in 0..<rank {
+        // Align at the last axis: a shorter shape counts as having leading 1s.
         let da = i < rank - a.count ? 1 : a[i - (rank - a.count)]
         let db = i < rank - b.count ? 1 : b[i - (rank - b.count)]
         precondition(da == db || da == 1 || db == 1,
@@ -68,24 +70,30 @@ public func broadcastShapes(_ a: [Int], _ b: [Int], op: String = "broadcast") ->
         result[i] = da == 1 ? db : da
     }
     return result
+    // END EXERCISE 3.1
 }
 
 /// The strides that let a tensor of `shape`/`strides` be read as if it had the
 /// larger broadcast shape `target`: new leading axes and stretched size-1 axes
 /// get stride 0, so the same element is read again and again without copying.
+///
+///     broadcastStrides(shape: [3], strides: [1], to: [2, 3]) == [0, 1]
+///     broadcastStrides(shape: [2, 1], strides: [1, 1], to: [2, 3]) == [1, 0]
 public func broadcastStrides(shape: [Int], strides: [Int], to target: [Int]) -> [Int] {
+    // BEGIN EXERCISE 3.2 — stride 0: read a small tensor as a broadcast one (Lessons/03-broadcasting.md)
     let lead = target.count - shape.count
     precondition(lead >= 0, "expand: cannot expand \(shape) to fewer dimensions \(target)")
-    var result = [Int](repeating: 0, count: target.count)
+    var result = [Int](repeating: 0, count: target.count)  // new leading axes: stride 0
     for i in 0..<shape.count {
         if shape[i] == target[lead + i] {
             result[lead + i] = strides[i]
         } else {
             precondition(shape[i] == 1, "expand: shape \(shape) cannot be expanded to \(target)")
-            result[lead + i] = 0
+            result[lead + i] = 0  // a stretched size-1 axis: stride 0
         }
     }
     return result
+    // END EXERCISE 3.2
 }
 
 /// Turns a possibly negative axis (−1 is the last) into an index in `0..<rank`,
