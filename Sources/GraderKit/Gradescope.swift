@@ -14,9 +14,7 @@ extension Course {
     @discardableResult
     public func gradescopeBundle(to output: URL) throws -> [String] {
         let fm = FileManager.default
-        if fm.fileExists(atPath: output.path), !((try? fm.contentsOfDirectory(atPath: output.path)) ?? []).isEmpty {
-            throw GraderError.message("\(output.path) exists and is not empty; choose a new folder")
-        }
+        try requireNewFolder(output)
         try fm.createDirectory(at: output.appendingPathComponent("source"), withIntermediateDirectories: true)
         var written = try copyFiles(Course.gradingFolders, to: output.appendingPathComponent("source")).map { "source/" + $0 }
         for (name, text) in [("setup.sh", Course.gradescopeSetup), ("run_autograder", Course.gradescopeRun)] {

@@ -37,15 +37,20 @@ extension Course {
         return written
     }
 
+    /// Throws unless `output` is missing or an empty folder: generated trees
+    /// are never written over existing files.
+    func requireNewFolder(_ output: URL) throws {
+        let fm = FileManager.default
+        if fm.fileExists(atPath: output.path), !((try? fm.contentsOfDirectory(atPath: output.path)) ?? []).isEmpty {
+            throw GraderError.message("\(output.path) exists and is not empty; choose a new folder")
+        }
+    }
+
     /// Writes the student repository to `output` (which must not exist or be empty).
     /// Returns the relative paths written.
     @discardableResult
     public func release(to output: URL) throws -> [String] {
-        let fm = FileManager.default
-        if fm.fileExists(atPath: output.path),
-           !((try? fm.contentsOfDirectory(atPath: output.path)) ?? []).isEmpty {
-            throw GraderError.message("\(output.path) exists and is not empty; choose a new folder")
-        }
+        try requireNewFolder(output)
         let stale = try staleFiles()
         guard stale.isEmpty else {
             throw GraderError.message("Exercises/ or Solutions/ are out of date (\(stale.joined(separator: ", "))); run `grader sync` first")

@@ -39,11 +39,10 @@ struct Sync: ParsableCommand {
     @Flag(help: "Change nothing; fail (exit 1) listing the files that are out of date.")
     var check = false
 
-    @Option(help: "The repository root (default: found from the current folder).")
-    var root: String?
+    @OptionGroup var root: CourseOption
 
     func run() throws {
-        let course = try courseRoot(root)
+        let course = try root.course()
         do {
             if check {
                 let stale = try course.staleFiles()
@@ -79,11 +78,25 @@ struct RunOptions: ParsableArguments {
     var workspace: String?
 }
 
-/// The sandboxed test runner, with the limits the options ask for.
-func makeExecutor(_ options: RunOptions) -> TestExecutor {
-    let limits = SandboxLimits(wallSeconds: Double(options.timeout * 3), cpuSeconds: options.timeout,
-                               memoryBytes: options.memory << 20)
-    return sandboxedTestExecutor(limits: limits, parallelism: max(1, options.jobs))
+extension RunOptions {
+    /// A grader for `course` with the sandboxed test runner, the limits and
+    /// the workspace these options ask for; progress lines go to standard error.
+    func grader(for course: Course) -> Grader {
+        let limits = SandboxLimits(wallSeconds: Double(timeout * 3), cpuSeconds: timeout, memoryBytes: memory << 20)
+        return Grader(course: course,
+                      workspace: workspace.map { Workspace(course: course, directory: URL(fileURLWithPath: $0)) },
+                      execute: sandboxedTestExecutor(limits: limits, parallelism: max(1, jobs)),
+                      progress: stderrProgress)
+    }
+}
+
+/// The `--root` option every command shares.
+struct CourseOption: ParsableArguments {
+    @Option(help: "The course repository root (default: found from the current folder).")
+    var root: String?
+
+    /// The course at `--root`, or found from the current folder.
+    func course() throws -> Course { try courseRoot(root) }
 }
 
 /// Progress lines on standard error.
@@ -109,8 +122,7 @@ struct Grade: ParsableCommand {
     @Option(help: "Write the report here (atomically) instead of standard output.")
     var out: String?
 
-    @Option(help: "The course repository root (default: found from the current folder).")
-    var root: String?
+    @OptionGroup var root: CourseOption
 
     @OptionGroup var limits: RunOptions
 
@@ -125,9 +137,8 @@ struct Grade: ParsableCommand {
         var report = GradeReport(submission: submission)
         var code: GraderExitCode?
         do {
-            let course = try courseRoot(root)
-            let grader = Grader(course: course, workspace: limits.workspace.map { Workspace(course: course, directory: URL(fileURLWithPath: $0)) },
-                            execute: makeExecutor(limits), progress: stderrProgress)
+            let course = try root.course()
+            let grader = limits.grader(for: course)
             report = try grader.grade(URL(fileURLWithPath: submission), lesson: lesson)
         } catch let error as GraderError where error.description.hasPrefix("submission not found") {
             report.error = error.description
@@ -152,15 +163,13 @@ struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check the course: in sync, every test passes on the reference, every exercise's tests fail on its stub.")
 
-    @Option(help: "The course repository root (default: found from the current folder).")
-    var root: String?
+    @OptionGroup var root: CourseOption
 
     @OptionGroup var limits: RunOptions
 
     func run() throws {
-        let course = try courseRoot(root)
-        let grader = Grader(course: course, workspace: limits.workspace.map { Workspace(course: course, directory: URL(fileURLWithPath: $0)) },
-                            execute: makeExecutor(limits), progress: stderrProgress)
+        let course = try root.course()
+        let grader = limits.grader(for: course)
         let result = try grader.verify()
         result.lines.forEach { print($0) }
         if !result.passed {
@@ -180,11 +189,10 @@ struct Release: ParsableCommand {
     @Argument(help: "A new (or empty) folder.")
     var output: String
 
-    @Option(help: "The course repository root (default: found from the current folder).")
-    var root: String?
+    @OptionGroup var root: CourseOption
 
     func run() throws {
-        let course = try courseRoot(root)
+        let course = try root.course()
         let written = try course.release(to: URL(fileURLWithPath: output))
         print("Wrote \(written.count) files to \(output). Students run `make test` there.")
     }
@@ -199,11 +207,10 @@ struct GradescopeBundle: ParsableCommand {
     @Argument(help: "A new (or empty) folder; zip its contents and upload them as the autograder.")
     var output: String
 
-    @Option(help: "The course repository root (default: found from the current folder).")
-    var root: String?
+    @OptionGroup var root: CourseOption
 
     func run() throws {
-        let course = try courseRoot(root)
+        let course = try root.course()
         let written = try course.gradescopeBundle(to: URL(fileURLWithPath: output))
         print("Wrote \(written.count) files to \(output). Upload a zip of its contents as the Gradescope autograder.")
     }
@@ -221,11 +228,10 @@ struct Apply: ParsableCommand {
     @Option(help: "The folder to write (a Kindling source tree).")
     var to: String
 
-    @Option(help: "The course repository root (default: found from the current folder).")
-    var root: String?
+    @OptionGroup var root: CourseOption
 
     func run() throws {
-        let course = try courseRoot(root)
+        let course = try root.course()
         let (regions, _) = try course.referenceRegions()
         let found = try collectSubmission(at: URL(fileURLWithPath: submission), exercises: Set(regions.map(\.id)))
         let applied = try course.apply(found, to: URL(fileURLWithPath: to))
