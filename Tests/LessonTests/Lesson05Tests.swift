@@ -235,8 +235,7 @@ private func firstMismatch(_ got: Tensor, _ expected: [Float], shape: [Int], tol
             #else
             let n = 256
             #endif
-            manualSeed(5)
-            let a = Tensor.randn([n, n]), b = Tensor.randn([n, n])
+            let (a, b) = withSeed(5) { (Tensor.randn([n, n]), Tensor.randn([n, n])) }
             let blas = a.matmul(b)
             let blocked = blockedMatmul(a, b)
             let worst = zip(blocked.toArray(), blas.toArray()).map { Swift.abs($0 - $1) }.max() ?? 0

@@ -266,11 +266,10 @@ private func show(_ t: Tensor?) -> String { t.map { "\($0.toArray()) (shape \($0
 
     @Suite("Milestone: your autograd trains a network") struct Milestone {
         @Test func aTwoLayerNetworkFitsXOR() {
-            manualSeed(6)
             let x = Tensor([0, 0, 0, 1, 1, 0, 1, 1], shape: [4, 2])
             let y = Tensor([0, 1, 1, 0], shape: [4, 1])
-            let w1 = Tensor.randn([2, 8], requiresGrad: true), b1 = Tensor.zeros([8], requiresGrad: true)
-            let w2 = Tensor.randn([8, 1], requiresGrad: true), b2 = Tensor.zeros([1], requiresGrad: true)
+            let (w1, w2) = withSeed(6) { (Tensor.randn([2, 8], requiresGrad: true), Tensor.randn([8, 1], requiresGrad: true)) }
+            let b1 = Tensor.zeros([8], requiresGrad: true), b2 = Tensor.zeros([1], requiresGrad: true)
             let parameters = [w1, b1, w2, b2]
             func predict() -> Tensor { (x.matmul(w1) + b1).tanh().matmul(w2) + b2 }
             var loss = Float.infinity

@@ -166,9 +166,7 @@ private let fashionMNISTIsInstalled = FashionMNIST.searchPath().contains { direc
         @Test func returnsTheMeanLossPerExample() {
             // With learning rate 0 nothing changes, so the epoch's mean loss is
             // the loss of the whole dataset — even with a short last batch.
-            manualSeed(1)
-            let data = clouds()
-            let model = Linear(2, 3)
+            let (data, model) = withSeed(1) { (clouds(), Linear(2, 3)) }
             let expected = crossEntropy(model(data.inputs), data.batch(Array(0..<60)).labels).item()
             let loader = DataLoader(data, batchSize: 7)
             var calls: [(Int, Double)] = []
@@ -182,9 +180,7 @@ private let fashionMNISTIsInstalled = FashionMNIST.searchPath().contains { direc
         }
 
         @Test func theLossFalls() {
-            manualSeed(2)
-            let data = clouds()
-            let model = Sequential(Linear(2, 16), ReLU(), Linear(16, 3))
+            let (data, model) = withSeed(2) { (clouds(), Sequential(Linear(2, 16), ReLU(), Linear(16, 3))) }
             let optimizer = SGD(parameters: model.parameters(), learningRate: 0.1, momentum: 0.9)
             let loader = DataLoader(data, batchSize: 10, shuffle: true, seed: 2)
             let losses = (0..<5).map { _ in trainEpoch(model: model, loader: loader, optimizer: optimizer) }
@@ -226,8 +222,7 @@ private let fashionMNISTIsInstalled = FashionMNIST.searchPath().contains { direc
         @Test func anMLPLearnsInOneEpoch() throws {
             let train = try FashionMNIST.load(.train)
             let test = try FashionMNIST.load(.test)
-            manualSeed(0)
-            let model = Sequential(Flatten(), Linear(784, 128), ReLU(), Linear(128, 10))
+            let model = withSeed(0) { Sequential(Flatten(), Linear(784, 128), ReLU(), Linear(128, 10)) }
             let optimizer = SGD(parameters: model.parameters(), learningRate: 0.05, momentum: 0.9)
             let loss = trainEpoch(model: model, loader: DataLoader(train, batchSize: 64, shuffle: true, seed: 0), optimizer: optimizer)
             let acc = accuracy(of: model, on: test)

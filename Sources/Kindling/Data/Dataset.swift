@@ -135,8 +135,9 @@ public final class DataLoader: Sequence {
     /// How many epochs (iterations over the loader) have started.
     public private(set) var epoch = 0
 
-    /// A loader over `dataset`. Without a `seed`, one is drawn from the global
-    /// generator, so `manualSeed(_:)` still makes the run repeatable.
+    /// A loader over `dataset`. Without a `seed`, one is drawn from the
+    /// generator in effect, so `manualSeed(_:)` or `withSeed(_:_:)` still makes
+    /// the run repeatable.
     public init(_ dataset: any Dataset, batchSize: Int, shuffle: Bool = false, dropLast: Bool = false,
                 seed: UInt64? = nil) {
         precondition(batchSize > 0, "DataLoader: batchSize must be positive, got \(batchSize)")
@@ -144,7 +145,7 @@ public final class DataLoader: Sequence {
         self.batchSize = batchSize
         self.shuffle = shuffle
         self.dropLast = dropLast
-        self.seed = seed ?? withGlobalGenerator { $0.next() }
+        self.seed = seed ?? withRandomGenerator { $0.next() }
     }
 
     /// The number of batches in one epoch.

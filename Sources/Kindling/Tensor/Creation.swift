@@ -41,11 +41,11 @@ extension Tensor {
     }
 
     /// A tensor whose elements are produced one by one by `generate`, drawing
-    /// from the global generator.
+    /// from the generator in effect (see `withSeed(_:_:)`).
     static func random(_ shape: [Int], requiresGrad: Bool,
                        _ generate: (inout SeededGenerator) -> Float) -> Tensor {
         let storage = Storage(uninitializedCount: elementCount(shape))
-        withGlobalGenerator { g in
+        withRandomGenerator { g in
             for i in 0..<storage.count { storage.base[i] = generate(&g) }
         }
         return Tensor(storage: storage, shape: shape, strides: contiguousStrides(shape),

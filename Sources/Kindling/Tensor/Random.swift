@@ -56,13 +56,42 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
 /// initialization and dropout.
 let globalGenerator = Mutex(SeededGenerator(seed: 0x5EED))
 
+/// A generator of one's own, lent to a task by `withSeed(_:_:)`.
+final class ScopedGenerator: Sendable {
+    let generator: Mutex<SeededGenerator>
+    init(seed: UInt64) { generator = Mutex(SeededGenerator(seed: seed)) }
+}
+
+enum RandomScope {
+    /// The generator of the innermost `withSeed` around this task, if any.
+    @TaskLocal static var generator: ScopedGenerator?
+}
+
 /// Re-seeds Kindling's global generator: after `manualSeed(n)` the same
 /// program draws the same random numbers.
+///
+/// The global generator is shared by everything running at once. When other
+/// work may draw from it in between (tests running in parallel, say), use
+/// `withSeed(_:_:)`, which gives its body a generator of its own.
 public func manualSeed(_ seed: UInt64) {
     globalGenerator.withLock { $0 = SeededGenerator(seed: seed) }
 }
 
-/// Runs `body` with exclusive use of the global generator.
-public func withGlobalGenerator<Result>(_ body: (inout SeededGenerator) -> Result) -> Result {
-    globalGenerator.withLock { body(&$0) }
+/// Runs `body` with a private generator seeded with `seed`: every random draw
+/// inside it (`Tensor.randn`, layer initialization, dropout, shuffling) comes
+/// from that generator, whatever else runs at the same time. Like `noGrad`,
+/// the choice belongs to the current task and the tasks it starts.
+///
+///     let model = withSeed(0) { Sequential(Linear(784, 128), ReLU(), Linear(128, 10)) }
+public func withSeed<Result>(_ seed: UInt64, _ body: () throws -> Result) rethrows -> Result {
+    try RandomScope.$generator.withValue(ScopedGenerator(seed: seed)) { try body() }
+}
+
+/// Runs `body` with exclusive use of the generator in effect: the one of the
+/// innermost `withSeed`, or else the global one.
+public func withRandomGenerator<Result>(_ body: (inout SeededGenerator) -> Result) -> Result {
+    if let scoped = RandomScope.generator {
+        return scoped.generator.withLock { body(&$0) }
+    }
+    return globalGenerator.withLock { body(&$0) }
 }
