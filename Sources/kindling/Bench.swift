@@ -9,8 +9,14 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Time the standard workloads; prints `name value unit` lines.")
 
-    @Option(help: "Run only these workloads (comma-separated: mlp,cnn,tiny,matmul,eltwise).")
+    @Option(help: """
+        Run only these workloads (comma-separated: mlp,cnn,tiny,matmul,eltwise, \
+        or lesson5: the four matrix products of lesson 5).
+        """)
     var only: String?
+
+    @Option(help: "Matrix size n of the lesson5 workload (n×n by n×n).")
+    var lesson5Size = 256
 
     @Option(help: "Directory holding the Fashion-MNIST files.")
     var data: String?
@@ -33,6 +39,13 @@ struct Bench: ParsableCommand {
         if selected.contains("tiny") { report("tiny_fwd_bwd_us", tinyForwardBackward(), "us") }
         if selected.contains("matmul") { report("matmul1024_gflops", matmulGflops(), "GFLOP/s") }
         if selected.contains("eltwise") { report("eltwise4M_ms", elementwiseMilliseconds(), "ms") }
+        if selected.contains("lesson5") {
+            let n = lesson5Size
+            let rates = lessonMatmulGflops(n)
+            for (name, rate) in rates { report("\(name)\(n)_gflops", rate, "GFLOP/s") }
+            // Lesson 5's milestone: blockedMatmul at 10% or more of BLAS.
+            report("blocked_share_of_blas\(n)", rates[2].1 / rates[3].1, "fraction")
+        }
     }
 
     private func report(_ name: String, _ value: Double, _ unit: String) {
@@ -82,6 +95,34 @@ func matmulGflops() -> Double {
     }
     let median = times.sorted()[times.count / 2]
     return 2 * pow(1024, 3) / median / 1e9
+}
+
+/// GFLOP/s of lesson 5's three hand-written products and of `matmul`
+/// (BLAS) on n×n by n×n, each the best of a few runs. Also checks that they
+/// agree: a fast wrong answer is no milestone.
+func lessonMatmulGflops(_ n: Int) -> [(String, Double)] {
+    let a = Tensor.randn([n, n]), b = Tensor.randn([n, n])
+    let products: [(String, (Tensor, Tensor) -> Tensor)] = [
+        ("naive", { naiveMatmul($0, $1) }), ("reordered", { reorderedMatmul($0, $1) }),
+        ("blocked", { blockedMatmul($0, $1) }), ("blas", { $0.matmul($1) }),
+    ]
+    let reference = a.matmul(b).toArray()
+    return products.map { name, product in
+        let result = product(a, b).toArray()  // also the warm-up
+        let worst = zip(result, reference).map { Swift.abs($0 - $1) }.max() ?? 0
+        if worst > 1e-3 * Float(n).squareRoot() {
+            FileHandle.standardError.write(Data("warning: \(name)Matmul differs from BLAS by \(worst) at \(n)×\(n)\n".utf8))
+        }
+        // The naive loop is slow enough that one more run is plenty.
+        let repeats = name == "naive" ? 1 : 3
+        var best = Double.infinity
+        for _ in 0..<repeats {
+            let start = now()
+            _ = product(a, b)
+            best = Swift.min(best, now() - start)
+        }
+        return (name, 2 * pow(Double(n), 3) / best / 1e9)
+    }
 }
 
 /// Milliseconds per `x*y + x` over 4,194,304 elements (median of repeats).

@@ -208,51 +208,23 @@ private func firstMismatch(_ got: Tensor, _ expected: [Float], shape: [Int], tol
         }
     }
 
-    // MARK: Milestone — GFLOP/s
+    // MARK: Milestone — four products, one answer
 
-    // Not an exercise: the measurement at the end of the lesson. It prints the
-    // speed of each version. In an optimized build it also checks the
-    // milestone — blockedMatmul at 10% or more of BLAS — which only means
-    // something with optimizations on:
-    //
-    //     KINDLING_WORKSPACE=exercises swift test -c release -Xswiftc -enable-testing --filter Lesson05
-    @Suite("Milestone: GFLOP/s") struct Milestone {
-        /// GFLOP/s of an n×n by n×n product: the best of a few runs.
-        private static func gflops(_ n: Int, repeats: Int = 3, _ product: () -> Tensor) -> Double {
-            _ = product()
-            var best = Double.infinity
-            for _ in 0..<repeats {
-                let start = Date()
-                _ = product()
-                best = Swift.min(best, Date().timeIntervalSince(start))
-            }
-            return 2 * Double(n * n * n) / best / 1e9
-        }
-
-        @Test func blockedReachesTenPercentOfBLAS() {
-            #if DEBUG
-            let n = 96  // unoptimized code is 10–100× slower: only a quick look
-            #else
-            let n = 256
-            #endif
+    // The lesson's speed milestone (blockedMatmul at 10% or more of BLAS) is a
+    // measurement, not a test: `kindling bench --only lesson5` in release mode.
+    // Here the four versions must agree on a product large enough to cross
+    // several tiles in every direction.
+    @Suite("Milestone: four products agree") struct Milestone {
+        @Test func naiveReorderedBlockedAndBLASAgree() {
+            let n = 96
             let (a, b) = withSeed(5) { (Tensor.randn([n, n]), Tensor.randn([n, n])) }
-            let blas = a.matmul(b)
-            let blocked = blockedMatmul(a, b)
-            let worst = zip(blocked.toArray(), blas.toArray()).map { Swift.abs($0 - $1) }.max() ?? 0
-            #expect(worst < 1e-3, "blockedMatmul should agree with BLAS at \(n)×\(n); the largest difference is \(worst)")
-
-            let rates = [("naive", Self.gflops(n, repeats: 1) { naiveMatmul(a, b) }),
-                         ("reordered", Self.gflops(n) { reorderedMatmul(a, b) }),
-                         ("blocked", Self.gflops(n) { blockedMatmul(a, b) }),
-                         ("BLAS", Self.gflops(n) { a.matmul(b) })]
-            for (name, rate) in rates {
-                print("\(n)×\(n)  \(name.padding(toLength: 10, withPad: " ", startingAt: 0)) \(String(format: "%8.2f", rate)) GFLOP/s")
+            let blas = a.matmul(b).toArray()
+            for (name, product) in [("naiveMatmul", naiveMatmul(a, b)), ("reorderedMatmul", reorderedMatmul(a, b)),
+                                    ("blockedMatmul", blockedMatmul(a, b))] {
+                let worst = zip(product.toArray(), blas).map { Swift.abs($0 - $1) }.max() ?? .infinity
+                #expect(product.shape == [n, n] && worst < 1e-3,
+                        "\(name) should agree with BLAS at \(n)×\(n): shape \(product.shape), largest difference \(worst)")
             }
-            #if !DEBUG
-            let share = rates[2].1 / rates[3].1
-            #expect(share >= 0.10,
-                    "milestone: blockedMatmul runs at \(Int(share * 100))% of BLAS; aim for 10% or more (i-k-j order, row pointers in the inner loop, tiles)")
-            #endif
         }
     }
 }
