@@ -35,10 +35,12 @@
     // BEGIN EXERCISE 9.4 — the gradient of cross-entropy: softmax minus one-hot (Lessons/09-losses-optimizers.md)
     let (n, classes) = (probabilities.shape[0], probabilities.shape[1])
     let p = probabilities.contiguous()
-    let source = p.storage.base + p.offset
     let grad = Tensor(storage: Storage(uninitializedCount: n * classes), shape: [n, classes])
     let d = grad.storage.base
-    for k in 0..<(n * classes) { d[k] = source[k] * scale }
+    withExtendedLifetime(p) {  // p may be a fresh copy: keep it alive while it is read
+        let source = p.storage.base + p.offset
+        for k in 0..<(n * classes) { d[k] = source[k] * scale }
+    }
     for (i, t) in targets.enumerated() { d[i * classes + t] -= scale }
     return grad
     // END EXERCISE 9.4

@@ -207,7 +207,7 @@ import Testing
         print(running)
     }
 
-    @Test("Lessons/05-matmul.md line 164") func lesson05MatmulLine164() throws {
+    @Test("Lessons/05-matmul.md line 169") func lesson05MatmulLine169() throws {
         let a = Tensor([1, 2, 3, 4, 5, 6], shape: [2, 3])
         let b = Tensor([7, 8, 9, 10, 11, 12], shape: [3, 2])
         print(naiveMatmul(a, b).toArray())
@@ -216,7 +216,7 @@ import Testing
         print(a.matmul(b).toArray())
     }
 
-    @Test("Lessons/05-matmul.md line 182") func lesson05MatmulLine182() throws {
+    @Test("Lessons/05-matmul.md line 187") func lesson05MatmulLine187() throws {
         let w = Tensor.arange(6).reshaped([2, 3])
         let wt = w.transposed()
         print(wt.shape, wt.strides, wt.isContiguous, wt.storage === w.storage)
@@ -225,7 +225,7 @@ import Testing
         print(x.matmul(wt).shape)
     }
 
-    @Test("Lessons/05-matmul.md line 199") func lesson05MatmulLine199() throws {
+    @Test("Lessons/05-matmul.md line 204") func lesson05MatmulLine204() throws {
         let q = Tensor.randn([8, 4, 16])
         print(q.matmul(Tensor.randn([8, 16, 5])).shape)          // one product per batch entry
         print(q.matmul(Tensor.randn([16, 3])).shape)             // one matrix shared by all 8
@@ -233,7 +233,8 @@ import Testing
         print(Tensor([1, 2, 3]).matmul(Tensor([4, 5, 6])).item())  // vector · vector: a dot product
     }
 
-    @Test("Lessons/05-matmul.md line 219") func lesson05MatmulLine219() throws {
+    @Test("Lessons/05-matmul.md line 224") func lesson05MatmulLine224() throws {
+
         func gflops(_ n: Int, repeats: Int = 3, _ product: (Tensor, Tensor) -> Tensor) -> Double {
             let a = Tensor.randn([n, n]), b = Tensor.randn([n, n])
             _ = product(a, b)  // warm up
@@ -252,7 +253,7 @@ import Testing
         print("BLAS     ", gflops(n) { $0.matmul($1) })
     }
 
-    @Test("Lessons/06-tensor-autograd.md line 150") func lesson06TensorAutogradLine150() throws {
+    @Test("Lessons/06-tensor-autograd.md line 151") func lesson06TensorAutogradLine151() throws {
         let w = Tensor([0.5, -1, 2], requiresGrad: true)
         let x = Tensor([1, 2, 3])
         let b = Tensor(scalar: 1, requiresGrad: true)
@@ -263,7 +264,7 @@ import Testing
         print(w.grad!.toArray(), b.grad!.toArray(), b.grad!.shape, x.grad == nil)
     }
 
-    @Test("Lessons/06-tensor-autograd.md line 174") func lesson06TensorAutogradLine174() throws {
+    @Test("Lessons/06-tensor-autograd.md line 175") func lesson06TensorAutogradLine175() throws {
         let x = Tensor.arange(6).reshaped([2, 3])
         let bias = Tensor([10, 20, 30], requiresGrad: true)
         let perRow = Tensor([1, 2], shape: [2, 1], requiresGrad: true)
@@ -273,7 +274,7 @@ import Testing
         print(Tensor.ones([4, 3]).sumToShape([3]).toArray(), Tensor.ones([4, 3]).sumToShape([4, 1]).shape)
     }
 
-    @Test("Lessons/06-tensor-autograd.md line 192") func lesson06TensorAutogradLine192() throws {
+    @Test("Lessons/06-tensor-autograd.md line 193") func lesson06TensorAutogradLine193() throws {
         let w = Tensor([1, 2], requiresGrad: true)
         let loss = (w * w).sum()
         loss.backward(retainGraph: true)
@@ -284,7 +285,7 @@ import Testing
         print(w.grad == nil)
     }
 
-    @Test("Lessons/06-tensor-autograd.md line 211") func lesson06TensorAutogradLine211() throws {
+    @Test("Lessons/06-tensor-autograd.md line 212") func lesson06TensorAutogradLine212() throws {
         let w = Tensor([3], requiresGrad: true)
         let evaluated = noGrad { w * 2 }
         print(evaluated.requiresGrad, evaluated.node == nil)
@@ -297,7 +298,7 @@ import Testing
         print(w.grad!.toArray())
     }
 
-    @Test("Lessons/06-tensor-autograd.md line 233") func lesson06TensorAutogradLine233() throws {
+    @Test("Lessons/06-tensor-autograd.md line 234") func lesson06TensorAutogradLine234() throws {
         weak var weakResult: Tensor?
         do {
             let x = Tensor([1, 2], requiresGrad: true)
@@ -307,7 +308,7 @@ import Testing
         print(weakResult == nil)
     }
 
-    @Test("Lessons/06-tensor-autograd.md line 394") func lesson06TensorAutogradLine394() throws {
+    @Test("Lessons/06-tensor-autograd.md line 402") func lesson06TensorAutogradLine402() throws {
         manualSeed(6)
         let x = Tensor([0, 0, 0, 1, 1, 0, 1, 1], shape: [4, 2])
         let y = Tensor([0, 1, 1, 0], shape: [4, 1])
@@ -326,7 +327,7 @@ import Testing
         print(noGrad { predict() }.toArray().map { ($0 * 100).rounded() / 100 })
     }
 
-    @Test("Lessons/07-gradient-checking.md line 59") func lesson07GradientCheckingLine59() throws {
+    @Test("Lessons/07-gradient-checking.md line 62") func lesson07GradientCheckingLine62() throws {
         let exact = cos(1.0)
         print("h       central (Double)  central (Float32)  one-sided (Double)")
         for h in [1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-7] {
@@ -338,7 +339,7 @@ import Testing
         }
     }
 
-    @Test("Lessons/07-gradient-checking.md line 145") func lesson07GradientCheckingLine145() throws {
+    @Test("Lessons/07-gradient-checking.md line 149") func lesson07GradientCheckingLine149() throws {
         let x = Tensor([-2, -0.5, 0.5, 2], requiresGrad: true)
         let good = gradcheck([x]) { xs in xs[0] * xs[0].sigmoid() }
         print(good.passed)
@@ -347,7 +348,7 @@ import Testing
         print(bad)
     }
 
-    @Test("Lessons/07-gradient-checking.md line 168") func lesson07GradientCheckingLine168() throws {
+    @Test("Lessons/07-gradient-checking.md line 172") func lesson07GradientCheckingLine172() throws {
         let a = Tensor([0.5, -1.2, 2.0, 0.3, -0.7, 1.1], shape: [3, 2]).transposed()  // [2, 3], not contiguous
         a.requiresGrad = true
         let b = Tensor([0.2, -0.4, 0.9], requiresGrad: true)                            // broadcast over rows
@@ -355,7 +356,7 @@ import Testing
         print(report.passed, report.inputs.map(\.worstIndex))
     }
 
-    @Test("Lessons/07-gradient-checking.md line 184") func lesson07GradientCheckingLine184() throws {
+    @Test("Lessons/07-gradient-checking.md line 188") func lesson07GradientCheckingLine188() throws {
         let base = Tensor([1, 2, 3, 4, 5, 6], shape: [2, 3])
         let v = base.transposed()                        // [[1, 4], [2, 5], [3, 6]]
         withElement(of: v, at: [2, 0], setTo: 30) { print(base.toArray()) }
@@ -393,7 +394,7 @@ import Testing
         print(twice.namedParameters().map(\.name), twice.parameterCount)
     }
 
-    @Test("Lessons/08-modules.md line 164") func lesson08ModulesLine164() throws {
+    @Test("Lessons/08-modules.md line 166") func lesson08ModulesLine166() throws {
         func spread(_ t: Tensor) -> Float { (t * t).mean().item().squareRoot() }
         let x = Tensor.randn([64, 256])
         for (label, weight) in [("N(0, 1)", { Tensor.randn([256, 256]) }),
@@ -405,7 +406,7 @@ import Testing
         }
     }
 
-    @Test("Lessons/08-modules.md line 204") func lesson08ModulesLine204() throws {
+    @Test("Lessons/08-modules.md line 206") func lesson08ModulesLine206() throws {
         let net = Sequential(Flatten(), Linear(16, 8), ReLU(), Dropout(0.5), Linear(8, 2))
         print(net)
         print(net.namedParameters().map(\.name))
@@ -414,7 +415,7 @@ import Testing
         print(net(images).toArray() == net(images).toArray())   // eval: no dropout, same answer twice
     }
 
-    @Test("Lessons/08-modules.md line 232") func lesson08ModulesLine232() throws {
+    @Test("Lessons/08-modules.md line 234") func lesson08ModulesLine234() throws {
         let a = Sequential(Linear(3, 2), Tanh(), Linear(2, 1))
         let b = Sequential(Linear(3, 2), Tanh(), Linear(2, 1))
         print(a.stateDict().keys.sorted())
@@ -428,7 +429,7 @@ import Testing
         do { try other.load(stateDict: a.stateDict()) } catch { print(error) }
     }
 
-    @Test("Lessons/09-losses-optimizers.md line 142") func lesson09LossesOptimizersLine142() throws {
+    @Test("Lessons/09-losses-optimizers.md line 143") func lesson09LossesOptimizersLine143() throws {
         func r(_ x: Float) -> Float { (x * 10_000).rounded() / 10_000 }
 
         let prediction = Tensor([1, 2, 3, 4], shape: [2, 2], requiresGrad: true)
@@ -444,7 +445,7 @@ import Testing
         print("graph nodes: fused", fused.topologicalOrder().count, "composed", composed.topologicalOrder().count)
     }
 
-    @Test("Lessons/09-losses-optimizers.md line 169") func lesson09LossesOptimizersLine169() throws {
+    @Test("Lessons/09-losses-optimizers.md line 171") func lesson09LossesOptimizersLine171() throws {
         func r(_ xs: [Float]) -> [Float] { xs.map { ($0 * 10_000).rounded() / 10_000 } }
 
         let logits = Tensor([1, 2, 3], shape: [1, 3], requiresGrad: true)
@@ -453,7 +454,7 @@ import Testing
         print("gradient", r(logits.grad!.toArray()))
     }
 
-    @Test("Lessons/09-losses-optimizers.md line 185") func lesson09LossesOptimizersLine185() throws {
+    @Test("Lessons/09-losses-optimizers.md line 187") func lesson09LossesOptimizersLine187() throws {
         let logits = Tensor([1000, 0], shape: [1, 2])
         let naive = -(logits.exp() / logits.exp().sum()).log()
         print("naive  ", naive.toArray())
@@ -464,7 +465,7 @@ import Testing
         print("textbook BCE", textbook, " stable BCE", binaryCrossEntropyWithLogits(logit: x, target: 1))
     }
 
-    @Test("Lessons/09-losses-optimizers.md line 209") func lesson09LossesOptimizersLine209() throws {
+    @Test("Lessons/09-losses-optimizers.md line 211") func lesson09LossesOptimizersLine211() throws {
         func r(_ x: Float) -> Float { (x * 10_000).rounded() / 10_000 }
 
         for (name, make) in [("SGD         ", { SGD(parameters: $0, learningRate: 0.1) }),
@@ -483,7 +484,7 @@ import Testing
         }
     }
 
-    @Test("Lessons/09-losses-optimizers.md line 240") func lesson09LossesOptimizersLine240() throws {
+    @Test("Lessons/09-losses-optimizers.md line 242") func lesson09LossesOptimizersLine242() throws {
         func r(_ x: Float) -> Float { (x * 10_000).rounded() / 10_000 }
 
         let optimizer = SGD(parameters: [Tensor([0], requiresGrad: true)], learningRate: 0.1)
@@ -496,7 +497,7 @@ import Testing
         print(rates)
     }
 
-    @Test("Lessons/09-losses-optimizers.md line 406") func lesson09LossesOptimizersLine406() throws {
+    @Test("Lessons/09-losses-optimizers.md line 419") func lesson09LossesOptimizersLine419() throws {
         var g = SeededGenerator(seed: 9)
         let centres: [(Float, Float)] = [(2, 0), (-1, 1.7), (-1, -1.7)]
         var points: [Float] = [], labels: [Int] = []
@@ -521,7 +522,7 @@ import Testing
         print("correct:", zip(predicted, labels).filter { $0 == $1 }.count, "of", labels.count)
     }
 
-    @Test("Lessons/10-data-training.md line 145") func lesson10DataTrainingLine145() throws {
+    @Test("Lessons/10-data-training.md line 146") func lesson10DataTrainingLine146() throws {
         var generator = SeededGenerator(seed: 1)
         print(randomPermutation(10, using: &generator))
         print(batchRanges(count: 10, batchSize: 4, dropLast: false), batchRanges(count: 10, batchSize: 4, dropLast: true))
@@ -536,7 +537,7 @@ import Testing
         print(first.inputs.shape, first.targets.shape)
     }
 
-    @Test("Lessons/10-data-training.md line 170") func lesson10DataTrainingLine170() throws {
+    @Test("Lessons/10-data-training.md line 171") func lesson10DataTrainingLine171() throws {
         let header: [UInt8] = [0x00, 0x00, 0x08, 0x03, 0x00, 0x00, 0xEA, 0x60, 0x00, 0x00, 0x00, 0x1C, 0x00, 0x00, 0x00, 0x1C]
         print(try parseIDXHeader(header, path: "train-images-idx3-ubyte"))
 
@@ -548,7 +549,7 @@ import Testing
         }
     }
 
-    @Test("Lessons/10-data-training.md line 189") func lesson10DataTrainingLine189() throws {
+    @Test("Lessons/10-data-training.md line 190") func lesson10DataTrainingLine190() throws {
         if let test = try? FashionMNIST.load(.test) {
             let batch = test.batch([0])
             print(test.count, "test images; the first one's label is", batch.labels[0], "=", FashionMNIST.classNames[batch.labels[0]])
@@ -560,7 +561,7 @@ import Testing
         }
     }
 
-    @Test("Lessons/10-data-training.md line 222") func lesson10DataTrainingLine222() throws {
+    @Test("Lessons/10-data-training.md line 223") func lesson10DataTrainingLine223() throws {
         var g = SeededGenerator(seed: 10)
         let centres: [(Float, Float)] = [(2, 0), (-1, 1.7), (-1, -1.7)]
         var points: [Float] = [], labels: [Float] = []
@@ -583,7 +584,7 @@ import Testing
         }
     }
 
-    @Test("Lessons/10-data-training.md line 407") func lesson10DataTrainingLine407() throws {
+    @Test("Lessons/10-data-training.md line 410") func lesson10DataTrainingLine410() throws {
         if let train = try? FashionMNIST.load(.train), let test = try? FashionMNIST.load(.test) {
             let subset = TensorDataset(inputs: train.inputs.sliced(axis: 0, from: 0, to: 10_000),
                                        targets: train.targets.sliced(axis: 0, from: 0, to: 10_000))

@@ -181,7 +181,8 @@ private func reduceReference(_ values: [Float], _ shape: [Int], axis: Int,
 
         @Test func alongEitherAxis() {
             let m = Tensor([1, 2, 3, 1, 1, 1], shape: [2, 3])
-            #expect(close(m.softmax(axis: 1).toArray(), [0.09003057, 0.24472847, 0.66524096, 1.0 / 3, 1.0 / 3, 1.0 / 3]))
+            #expect(close(m.softmax(axis: 1).toArray(), [0.09003057, 0.24472847, 0.66524096, 1.0 / 3, 1.0 / 3, 1.0 / 3]),
+                    "softmax along the rows, got \(m.softmax(axis: 1).toArray())")
             #expect(close(m.softmax(axis: 0).toArray(), [0.5, 0.7310586, 0.8807971, 0.5, 0.26894143, 0.11920292]),
                     "softmax down the columns, got \(m.softmax(axis: 0).toArray())")
         }

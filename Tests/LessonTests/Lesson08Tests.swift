@@ -58,9 +58,9 @@ private func l8Numbers(_ count: Int, seed: UInt64, _ lo: Float = -1, _ hi: Float
             let m = L8Scale(1)
             let asTensor = Module.children(named: "w", in: t)
             #expect(asTensor.count == 1 && asTensor[0].name == "w", "a Tensor property is one parameter, named after the property; got \(asTensor.map(\.name))")
-            if case .parameter(let p)? = asTensor.first?.child { #expect(p === t) } else { Issue.record("a Tensor is a .parameter") }
+            if case .parameter(let p)? = asTensor.first?.child { #expect(p === t, "the .parameter must be the very tensor, not a copy") } else { Issue.record("a Tensor is a .parameter") }
             let asModule = Module.children(named: "fc", in: m)
-            if case .module(let sub)? = asModule.first?.child { #expect(sub === m && asModule.count == 1) } else { Issue.record("a Module is a .module") }
+            if case .module(let sub)? = asModule.first?.child { #expect(sub === m && asModule.count == 1, "one .module child, the very module; got \(asModule.count) children") } else { Issue.record("a Module is a .module") }
             #expect(Module.children(named: "n", in: 7).isEmpty, "an Int is not a child")
             #expect(Module.children(named: "s", in: "text").isEmpty, "a String is not a child")
         }
@@ -92,7 +92,7 @@ private func l8Numbers(_ count: Int, seed: UInt64, _ lo: Float = -1, _ hi: Float
             let model = Twice(shared)
             let named = model.namedParameters()
             #expect(named.map(\.name) == ["a.factor"], "one tensor reachable twice is listed once, under its first name; got \(named.map(\.name))")
-            #expect(named.first?.parameter === shared.factor)
+            #expect(named.first?.parameter === shared.factor, "the listed parameter must be the shared tensor itself")
         }
     }
 
@@ -206,7 +206,8 @@ private func l8Numbers(_ count: Int, seed: UInt64, _ lo: Float = -1, _ hi: Float
         @Test func aMatchingDictionaryHasNoProblems() throws {
             let source = Sequential(Linear(3, 2), ReLU(), Linear(2, 1))
             let target = Sequential(Linear(3, 2), ReLU(), Linear(2, 1))
-            #expect(target.stateDictProblems(source.stateDict()).isEmpty)
+            let problems = target.stateDictProblems(source.stateDict())
+            #expect(problems.isEmpty, "same architecture, so no problems; got \(problems)")
             try target.load(stateDict: source.stateDict())
             let x = Tensor(l8Numbers(6, seed: 83), shape: [2, 3])
             #expect(target(x).toArray() == source(x).toArray(), "after loading, both models compute the same")

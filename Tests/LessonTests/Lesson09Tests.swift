@@ -155,7 +155,7 @@ private func parameter(_ values: [Float], grad: [Float]) -> Tensor {
             let right = binaryCrossEntropyWithLogits(logit: -100, target: 0)
             #expect(right.isFinite && right >= 0 && right < 1e-6, "x = −100, y = 0: almost no loss, got \(right)")
             let wrongLow = binaryCrossEntropyWithLogits(logit: -100, target: 1)
-            #expect(close(wrongLow, 100), "x = −100, y = 1: expected 100, got \(wrongLow) — log(σ(−100)) underflows; use max(x, 0) − x·y + log(1 + e^(−|x|))")
+            #expect(close(wrongLow, 100), "x = −100, y = 1: expected 100, got \(wrongLow) — σ(−100) computes as 0 because e^100 overflows, and log 0 = −∞; use max(x, 0) − x·y + log(1 + e^(−|x|))")
         }
 
         @Test func theTensorLossIsTheMean() {

@@ -120,7 +120,7 @@ private let fashionMNISTIsInstalled = FashionMNIST.searchPath().contains { direc
         @Test func theLoaderServesThem() {
             let data = TensorDataset(inputs: Tensor.zeros([7, 1]), targets: Tensor((0..<7).map(Float.init)))
             let loader = DataLoader(data, batchSize: 3)
-            #expect(loader.count == 3)
+            #expect(loader.count == 3, "7 examples in batches of 3 make 3 batches (the last has 1), got \(loader.count)")
             #expect(loader.map(\.labels) == [[0, 1, 2], [3, 4, 5], [6]], "got \(loader.map(\.labels))")
             let shuffled = DataLoader(data, batchSize: 3, shuffle: true, seed: 1)
             let labels = shuffled.map(\.labels)

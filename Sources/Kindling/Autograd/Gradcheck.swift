@@ -36,7 +36,7 @@ public func gradientsAgree(_ analytic: Double, _ numerical: Double, atol: Double
 
 /// |a − n| / max(|a|, |n|): the error as a fraction of the larger gradient
 /// (0 when both are 0). Reported beside the absolute error; on its own it
-/// misleads near zero, where 10⁻⁹ against 2·10⁻⁹ is a "100 %" error.
+/// misleads near zero, where 10⁻⁹ against −10⁻⁹ is a "200 %" error.
 public func relativeError(_ analytic: Double, _ numerical: Double) -> Double {
     let scale = Swift.max(Swift.abs(analytic), Swift.abs(numerical))
     return scale == 0 ? 0 : Swift.abs(analytic - numerical) / scale

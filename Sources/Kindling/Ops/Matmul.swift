@@ -2,7 +2,10 @@ import CBLAS
 
 // Matrix multiplication (lesson 5). The definition is one line,
 //
-//     C[i, j] = Σₖ A[i, k] · B[k, j]
+//     C[i, j] = Σₚ A[i, p] · B[p, j]
+//
+// (p runs over the inner size k; the loop orders keep their textbook names,
+// i-j-k and i-k-j, with k standing for p.)
 //
 // and this file holds it three times, from slow to fast:
 // - `naiveMatmul`: the textbook triple loop, read through strides (5.1);
