@@ -84,8 +84,9 @@ private func show(_ t: Tensor?) -> String { t.map { "\($0.toArray()) (shape \($0
             let leaf = x
             for _ in 0..<20_000 { x = x + 1 }
             let order = x.topologicalOrder()
-            #expect(order.count == 20_001 && order.first === leaf && order.last === x,
-                    "a chain of 20,000 additions: 20,001 tensors from the leaf to the end, got \(order.count)")
+            #expect(order.count == 20_001, "a chain of 20,000 additions: 20,001 tensors, got \(order.count)")
+            #expect(order.first === leaf, "the leaf comes first: every tensor after its inputs")
+            #expect(order.last === x, "the tensor you called topologicalOrder() on comes last")
         }
     }
 
