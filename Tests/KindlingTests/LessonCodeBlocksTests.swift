@@ -264,7 +264,7 @@ import Testing
         print(w.grad!.toArray(), b.grad!.toArray(), b.grad!.shape, x.grad == nil)
     }
 
-    @Test("Lessons/06-tensor-autograd.md line 175") func lesson06TensorAutogradLine175() throws {
+    @Test("Lessons/06-tensor-autograd.md line 178") func lesson06TensorAutogradLine178() throws {
         let x = Tensor.arange(6).reshaped([2, 3])
         let bias = Tensor([10, 20, 30], requiresGrad: true)
         let perRow = Tensor([1, 2], shape: [2, 1], requiresGrad: true)
@@ -274,7 +274,7 @@ import Testing
         print(Tensor.ones([4, 3]).sumToShape([3]).toArray(), Tensor.ones([4, 3]).sumToShape([4, 1]).shape)
     }
 
-    @Test("Lessons/06-tensor-autograd.md line 193") func lesson06TensorAutogradLine193() throws {
+    @Test("Lessons/06-tensor-autograd.md line 196") func lesson06TensorAutogradLine196() throws {
         let w = Tensor([1, 2], requiresGrad: true)
         let loss = (w * w).sum()
         loss.backward(retainGraph: true)
@@ -285,7 +285,7 @@ import Testing
         print(w.grad == nil)
     }
 
-    @Test("Lessons/06-tensor-autograd.md line 212") func lesson06TensorAutogradLine212() throws {
+    @Test("Lessons/06-tensor-autograd.md line 215") func lesson06TensorAutogradLine215() throws {
         let w = Tensor([3], requiresGrad: true)
         let evaluated = noGrad { w * 2 }
         print(evaluated.requiresGrad, evaluated.node == nil)
@@ -298,7 +298,7 @@ import Testing
         print(w.grad!.toArray())
     }
 
-    @Test("Lessons/06-tensor-autograd.md line 234") func lesson06TensorAutogradLine234() throws {
+    @Test("Lessons/06-tensor-autograd.md line 237") func lesson06TensorAutogradLine237() throws {
         weak var weakResult: Tensor?
         do {
             let x = Tensor([1, 2], requiresGrad: true)
@@ -308,7 +308,7 @@ import Testing
         print(weakResult == nil)
     }
 
-    @Test("Lessons/06-tensor-autograd.md line 402") func lesson06TensorAutogradLine402() throws {
+    @Test("Lessons/06-tensor-autograd.md line 405") func lesson06TensorAutogradLine405() throws {
         manualSeed(6)
         let x = Tensor([0, 0, 0, 1, 1, 0, 1, 1], shape: [4, 2])
         let y = Tensor([0, 1, 1, 0], shape: [4, 1])

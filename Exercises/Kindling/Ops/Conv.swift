@@ -119,8 +119,12 @@ extension Tensor {
         withExtendedLifetime(x) { im2col(x.storage.base + x.offset, g, into: cols.base) }
         // 2. one product: [O, CKK] × [CKK, N·L] = [O, N·L];
         let product = Storage(uninitializedCount: o * g.columns)
-        gemm(wt.storage.base + wt.offset, g.patch, 1, cols.base, g.columns, 1, product.base,
-             m: o, n: g.columns, k: g.patch)
+        // (Raw pointers do not keep their owners alive: `withExtendedLifetime`
+        // holds each fresh buffer until the last read through its pointer.)
+        withExtendedLifetime((wt, cols, product)) {
+            gemm(wt.storage.base + wt.offset, g.patch, 1, cols.base, g.columns, 1, product.base,
+                 m: o, n: g.columns, k: g.patch)
+        }
         // 3. rearrange [O, N, L] → [N, O, L] and add the bias.
         let out = Tensor(storage: Storage(uninitializedCount: g.n * o * plane), shape: [g.n, o, g.oh, g.ow])
         let b = bias?.contiguous().detach()
@@ -131,16 +135,20 @@ extension Tensor {
                 for l in 0..<plane { dst[l] = src[l] + shift }
             }
         }
+        withExtendedLifetime((product, b)) {}  // `src` and `shift` read through them
 
         let inputs = bias.map { [self, weight, $0] } ?? [self, weight]
         return Tensor.record(out, op: "conv2d", inputs: inputs) { [input = self] gradOut in
             // Back to [O, N·L] layout.
             let go = gradOut.contiguous()
             let gradColumns = Storage(uninitializedCount: o * g.columns)
-            for n in 0..<g.n {
-                for f in 0..<o {
-                    (gradColumns.base + f * g.columns + n * plane)
-                        .update(from: go.storage.base + go.offset + (n * o + f) * plane, count: plane)
+            defer { withExtendedLifetime(gradColumns) {} }  // read through its pointer to the end
+            withExtendedLifetime(go) {
+                for n in 0..<g.n {
+                    for f in 0..<o {
+                        (gradColumns.base + f * g.columns + n * plane)
+                            .update(from: go.storage.base + go.offset + (n * o + f) * plane, count: plane)
+                    }
                 }
             }
             var grads: [Tensor?] = []
@@ -150,7 +158,7 @@ extension Tensor {
                 gemm(wt.storage.base + wt.offset, 1, g.patch, gradColumns.base, g.columns, 1, dcols.base,
                      m: g.patch, n: g.columns, k: o)
                 let dx = Tensor.zeros([g.n, g.c, g.h, g.w])
-                col2im(dcols.base, g, into: dx.storage.base)
+                withExtendedLifetime(dcols) { col2im(dcols.base, g, into: dx.storage.base) }
                 grads.append(dx)
             } else {
                 grads.append(nil)

@@ -36,9 +36,6 @@ public final class Storage {
     deinit {
         if !BlockCache.give(base, count: count) { base.deallocate() }
     }
-
-    /// The whole block as a buffer.
-    public var buffer: UnsafeMutableBufferPointer<Float> { .init(start: base, count: count) }
 }
 
 /// Keeps recently freed large blocks for reuse by the next storage of the
@@ -76,6 +73,13 @@ enum BlockCache {
     /// Offers a block for reuse; `false` if the cache does not keep it.
     static func give(_ block: UnsafeMutablePointer<Float>, count: Int) -> Bool {
         guard count >= minimumCount else { return false }
+        #if DEBUG
+        // A cached block is still mapped, so a stale pointer into it would
+        // silently read the next tensor's numbers. In debug builds fill it
+        // with NaN first: such a bug, or a new storage not fully written,
+        // then shows up as NaN in the tests.
+        block.update(repeating: .nan, count: count)
+        #endif
         let address = UInt(bitPattern: block)
         return state.withLock { s in
             guard s.cached + count <= capacity else { return false }

@@ -166,6 +166,7 @@ extension Tensor {
             precondition(i >= 0 && i < n, "gatherRows: index \(i) out of range for \(n) rows")
             (out.base + r * rowSize).update(from: src + i * rowSize, count: rowSize)
         }
+        withExtendedLifetime(source) {}  // `src` points into source's storage
         let original = shape
         return Tensor.record(Tensor(storage: out, shape: outShape), op: "gatherRows", inputs: [source]) { g in
             let full = Tensor.zeros(original)

@@ -48,7 +48,7 @@ public func crossEntropy(_ logits: Tensor, _ targets: [Int]) -> Tensor {
         let p = UnsafeMutableBufferPointer(start: probabilities.storage.base + i * classes, count: classes)
         total += Double(crossEntropyRow(row, target: targets[i], probabilities: p))
     }
-    withExtendedLifetime(x) {}  // `row` points into x's storage
+    withExtendedLifetime((x, probabilities)) {}  // `row` and `p` point into their storage
     let loss = Tensor(scalar: Float(total / Double(n)))
     return Tensor.record(loss, op: "crossEntropy", inputs: [logits]) { [probabilities] g in
         return [crossEntropyGradient(probabilities: probabilities, targets: targets, scale: g.item() / Float(n))]

@@ -29,8 +29,10 @@ open class Optimizer {
         stepCount += 1
         for (i, p) in parameters.enumerated() {
             guard let grad = p.grad?.contiguous() else { continue }
-            let g = UnsafeBufferPointer(start: grad.storage.base + grad.offset, count: grad.count)
-            p.withUnsafeMutableElements { update(parameter: i, values: $0, gradient: g) }
+            withExtendedLifetime(grad) {  // `g` points into grad's storage
+                let g = UnsafeBufferPointer(start: grad.storage.base + grad.offset, count: grad.count)
+                p.withUnsafeMutableElements { update(parameter: i, values: $0, gradient: g) }
+            }
         }
     }
 
