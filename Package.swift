@@ -25,6 +25,7 @@ let package = Package(
         .library(name: "KindlingGraph", targets: ["KindlingGraph"]),
         .executable(name: "kindling", targets: ["kindling"]),
         .executable(name: "grader", targets: ["grader"]),
+        .executable(name: "scratch", targets: ["scratch"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -66,6 +67,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/kindling"
+        ),
+        // A main.swift to paste lesson examples into: `swift run scratch`.
+        .executableTarget(
+            name: "scratch",
+            dependencies: ["Kindling"],
+            path: "Sources/scratch"
         ),
         .target(
             name: "CSandbox",

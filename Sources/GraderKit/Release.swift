@@ -10,7 +10,8 @@ extension Course {
     /// Folders copied into a student release, as they are.
     static let releasedFolders = [
         "Exercises/Kindling", "Lessons", "Tests/LessonTests", "Sources/CBLAS", "Sources/CZlib",
-        "Sources/CGraphviz", "Sources/KindlingGraph", "Sources/kindling", "scripts/install-deps.sh",
+        "Sources/CGraphviz", "Sources/KindlingGraph", "Sources/kindling", "Sources/scratch",
+        "scripts/install-deps.sh",
     ]
 
     /// Copies the files of `items` (files or folders, relative to the root;
@@ -93,6 +94,7 @@ extension Course {
         products: [
             .library(name: "Kindling", targets: ["Kindling"]),
             .executable(name: "kindling", targets: ["kindling"]),
+            .executable(name: "scratch", targets: ["scratch"]),
         ],
         dependencies: [
             .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -111,6 +113,8 @@ extension Course {
                 dependencies: ["Kindling", "KindlingGraph",
                                .product(name: "ArgumentParser", package: "swift-argument-parser")],
                 path: "Sources/kindling"),
+            // A main.swift to paste lesson examples into: `swift run scratch`.
+            .executableTarget(name: "scratch", dependencies: ["Kindling"], path: "Sources/scratch"),
             .testTarget(name: "LessonTests", dependencies: ["Kindling"], path: "Tests/LessonTests"),
         ]
     )
@@ -161,6 +165,9 @@ extension Course {
        `// END EXERCISE` markers. Write only between the markers: that is what gets graded.
     3. Check with `swift test --filter Lesson01` (or one exercise: `--filter Exercise_1_3`).
        The run stops at the first unfinished exercise and says which one.
+
+    To run a lesson's example yourself, paste it into `Sources/scratch/main.swift` and run
+    `swift run scratch`.
 
     """
 }

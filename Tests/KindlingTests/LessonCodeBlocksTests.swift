@@ -6,7 +6,7 @@ import Testing
 
 @Suite("Lesson code blocks") struct LessonCodeBlocks {
 
-    @Test("Lessons/01-scalar-autograd.md line 69") func lesson01ScalarAutogradLine69() throws {
+    @Test("Lessons/01-scalar-autograd.md line 71") func lesson01ScalarAutogradLine71() throws {
         let a = Value(2, label: "a")
         let b = Value(-3, label: "b")
         let m = a * b
@@ -17,14 +17,14 @@ import Testing
         print(a.grad, b.grad, m.grad)
     }
 
-    @Test("Lessons/01-scalar-autograd.md line 90") func lesson01ScalarAutogradLine90() throws {
+    @Test("Lessons/01-scalar-autograd.md line 92") func lesson01ScalarAutogradLine92() throws {
         let x = Value(3)
         let y = x * x + x
         y.backward()
         print(x.grad)
     }
 
-    @Test("Lessons/01-scalar-autograd.md line 104") func lesson01ScalarAutogradLine104() throws {
+    @Test("Lessons/01-scalar-autograd.md line 106") func lesson01ScalarAutogradLine106() throws {
         let a = Value(2), b = Value(-3)
         let c = a * b + 1
         for v in c.topologicalOrder() {
@@ -32,7 +32,7 @@ import Testing
         }
     }
 
-    @Test("Lessons/01-scalar-autograd.md line 124") func lesson01ScalarAutogradLine124() throws {
+    @Test("Lessons/01-scalar-autograd.md line 126") func lesson01ScalarAutogradLine126() throws {
         func f(_ x: Value) -> Value { (x * x).tanh() * 3 }
         let x = Value(0.8)
         f(x).backward()
@@ -41,7 +41,7 @@ import Testing
         print(x.grad, numeric, abs(x.grad - numeric) < 1e-8)
     }
 
-    @Test("Lessons/01-scalar-autograd.md line 140") func lesson01ScalarAutogradLine140() throws {
+    @Test("Lessons/01-scalar-autograd.md line 142") func lesson01ScalarAutogradLine142() throws {
         let w = Value(2)
         let y = w * w
         y.backward()
@@ -52,7 +52,7 @@ import Testing
         print(w.grad)
     }
 
-    @Test("Lessons/01-scalar-autograd.md line 284") func lesson01ScalarAutogradLine284() throws {
+    @Test("Lessons/01-scalar-autograd.md line 286") func lesson01ScalarAutogradLine286() throws {
         let xs: [[Double]] = [[2, 3], [3, -1], [-0.5, -2], [-1, 1.5]]
         let ys: [Double] = [1, -1, -1, 1]
         let w1 = Value(0.3, label: "w1"), w2 = Value(-0.4, label: "w2"), b = Value(0.1, label: "b")
@@ -74,7 +74,7 @@ import Testing
         print("predictions", xs.map { rounded(neuron($0).data) }, "targets", ys)
     }
 
-    @Test("Lessons/01-scalar-autograd.md line 320") func lesson01ScalarAutogradLine320() throws {
+    @Test("Lessons/01-scalar-autograd.md line 322") func lesson01ScalarAutogradLine322() throws {
         func rounded(_ x: Double) -> Double { (x * 10_000).rounded() / 10_000 }
         let w1 = Value(0.3, label: "w1"), w2 = Value(-0.4, label: "w2"), b = Value(0.1, label: "b")
         let out = (w1 * 2 + w2 * 3 + b).tanh()
@@ -85,7 +85,7 @@ import Testing
         }
     }
 
-    @Test("Lessons/02-tensors.md line 72") func lesson02TensorsLine72() throws {
+    @Test("Lessons/02-tensors.md line 73") func lesson02TensorsLine73() throws {
         let t = Tensor([0, 1, 2, 3, 4, 5], shape: [2, 3])
         print(t.shape, t.strides, t.offset, t.isContiguous)
         print(t[1, 2], storageOffset(of: [1, 2], strides: t.strides, offset: t.offset))
@@ -98,7 +98,7 @@ import Testing
         print(v[1, 1])                  // …and the view sees it
     }
 
-    @Test("Lessons/02-tensors.md line 95") func lesson02TensorsLine95() throws {
+    @Test("Lessons/02-tensors.md line 96") func lesson02TensorsLine96() throws {
         let x = Tensor.arange(10)
         let s = x.sliced(from: 2, to: 9, step: 3)
         print(s.shape, s.strides, s.offset, s.toArray())
@@ -108,7 +108,7 @@ import Testing
         print(columns.shape, columns.strides, columns.offset, columns.toArray())
     }
 
-    @Test("Lessons/02-tensors.md line 113") func lesson02TensorsLine113() throws {
+    @Test("Lessons/02-tensors.md line 114") func lesson02TensorsLine114() throws {
         let t = Tensor.arange(24).reshaped([2, 3, 4])
         let p = t.permuted([2, 0, 1])
         print(p.shape, p.strides, p.isContiguous)
@@ -117,7 +117,7 @@ import Testing
         print(p.reshaped([24]).storage === t.storage, t.reshaped([6, 4]).storage === t.storage)
     }
 
-    @Test("Lessons/02-tensors.md line 243") func lesson02TensorsLine243() throws {
+    @Test("Lessons/02-tensors.md line 244") func lesson02TensorsLine244() throws {
         let t = Tensor.arange(24).reshaped([2, 3, 4])
         let v = t.permuted([2, 0, 1]).sliced(axis: 2, from: 0, step: 2)
         var byHand: [Float] = []
