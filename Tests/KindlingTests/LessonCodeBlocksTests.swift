@@ -6,7 +6,7 @@ import Testing
 
 @Suite("Lesson code blocks") struct LessonCodeBlocks {
 
-    @Test("Lessons/01-scalar-autograd.md line 71") func lesson01ScalarAutogradLine71() throws {
+    @Test("Lessons/01-scalar-autograd.md line 73") func lesson01ScalarAutogradLine73() throws {
         let a = Value(2, label: "a")
         let b = Value(-3, label: "b")
         let m = a * b
@@ -17,14 +17,14 @@ import Testing
         print(a.grad, b.grad, m.grad)
     }
 
-    @Test("Lessons/01-scalar-autograd.md line 92") func lesson01ScalarAutogradLine92() throws {
+    @Test("Lessons/01-scalar-autograd.md line 94") func lesson01ScalarAutogradLine94() throws {
         let x = Value(3)
         let y = x * x + x
         y.backward()
         print(x.grad)
     }
 
-    @Test("Lessons/01-scalar-autograd.md line 106") func lesson01ScalarAutogradLine106() throws {
+    @Test("Lessons/01-scalar-autograd.md line 108") func lesson01ScalarAutogradLine108() throws {
         let a = Value(2), b = Value(-3)
         let c = a * b + 1
         for v in c.topologicalOrder() {
@@ -32,7 +32,7 @@ import Testing
         }
     }
 
-    @Test("Lessons/01-scalar-autograd.md line 126") func lesson01ScalarAutogradLine126() throws {
+    @Test("Lessons/01-scalar-autograd.md line 128") func lesson01ScalarAutogradLine128() throws {
         func f(_ x: Value) -> Value { (x * x).tanh() * 3 }
         let x = Value(0.8)
         f(x).backward()
@@ -41,7 +41,7 @@ import Testing
         print(x.grad, numeric, abs(x.grad - numeric) < 1e-8)
     }
 
-    @Test("Lessons/01-scalar-autograd.md line 142") func lesson01ScalarAutogradLine142() throws {
+    @Test("Lessons/01-scalar-autograd.md line 144") func lesson01ScalarAutogradLine144() throws {
         let w = Value(2)
         let y = w * w
         y.backward()
@@ -52,7 +52,7 @@ import Testing
         print(w.grad)
     }
 
-    @Test("Lessons/01-scalar-autograd.md line 286") func lesson01ScalarAutogradLine286() throws {
+    @Test("Lessons/01-scalar-autograd.md line 288") func lesson01ScalarAutogradLine288() throws {
         let xs: [[Double]] = [[2, 3], [3, -1], [-0.5, -2], [-1, 1.5]]
         let ys: [Double] = [1, -1, -1, 1]
         let w1 = Value(0.3, label: "w1"), w2 = Value(-0.4, label: "w2"), b = Value(0.1, label: "b")
@@ -74,7 +74,7 @@ import Testing
         print("predictions", xs.map { rounded(neuron($0).data) }, "targets", ys)
     }
 
-    @Test("Lessons/01-scalar-autograd.md line 322") func lesson01ScalarAutogradLine322() throws {
+    @Test("Lessons/01-scalar-autograd.md line 324") func lesson01ScalarAutogradLine324() throws {
         func rounded(_ x: Double) -> Double { (x * 10_000).rounded() / 10_000 }
         let w1 = Value(0.3, label: "w1"), w2 = Value(-0.4, label: "w2"), b = Value(0.1, label: "b")
         let out = (w1 * 2 + w2 * 3 + b).tanh()
@@ -85,7 +85,7 @@ import Testing
         }
     }
 
-    @Test("Lessons/02-tensors.md line 73") func lesson02TensorsLine73() throws {
+    @Test("Lessons/02-tensors.md line 74") func lesson02TensorsLine74() throws {
         let t = Tensor([0, 1, 2, 3, 4, 5], shape: [2, 3])
         print(t.shape, t.strides, t.offset, t.isContiguous)
         print(t[1, 2], storageOffset(of: [1, 2], strides: t.strides, offset: t.offset))
@@ -98,7 +98,7 @@ import Testing
         print(v[1, 1])                  // …and the view sees it
     }
 
-    @Test("Lessons/02-tensors.md line 96") func lesson02TensorsLine96() throws {
+    @Test("Lessons/02-tensors.md line 97") func lesson02TensorsLine97() throws {
         let x = Tensor.arange(10)
         let s = x.sliced(from: 2, to: 9, step: 3)
         print(s.shape, s.strides, s.offset, s.toArray())
@@ -108,7 +108,7 @@ import Testing
         print(columns.shape, columns.strides, columns.offset, columns.toArray())
     }
 
-    @Test("Lessons/02-tensors.md line 114") func lesson02TensorsLine114() throws {
+    @Test("Lessons/02-tensors.md line 115") func lesson02TensorsLine115() throws {
         let t = Tensor.arange(24).reshaped([2, 3, 4])
         let p = t.permuted([2, 0, 1])
         print(p.shape, p.strides, p.isContiguous)
@@ -117,7 +117,7 @@ import Testing
         print(p.reshaped([24]).storage === t.storage, t.reshaped([6, 4]).storage === t.storage)
     }
 
-    @Test("Lessons/02-tensors.md line 244") func lesson02TensorsLine244() throws {
+    @Test("Lessons/02-tensors.md line 245") func lesson02TensorsLine245() throws {
         let t = Tensor.arange(24).reshaped([2, 3, 4])
         let v = t.permuted([2, 0, 1]).sliced(axis: 2, from: 0, step: 2)
         var byHand: [Float] = []
@@ -234,7 +234,6 @@ import Testing
     }
 
     @Test("Lessons/05-matmul.md line 224") func lesson05MatmulLine224() throws {
-
         func gflops(_ n: Int, repeats: Int = 3, _ product: (Tensor, Tensor) -> Tensor) -> Double {
             let a = Tensor.randn([n, n]), b = Tensor.randn([n, n])
             _ = product(a, b)  // warm up
@@ -264,7 +263,7 @@ import Testing
         print(w.grad!.toArray(), b.grad!.toArray(), b.grad!.shape, x.grad == nil)
     }
 
-    @Test("Lessons/06-tensor-autograd.md line 178") func lesson06TensorAutogradLine178() throws {
+    @Test("Lessons/06-tensor-autograd.md line 179") func lesson06TensorAutogradLine179() throws {
         let x = Tensor.arange(6).reshaped([2, 3])
         let bias = Tensor([10, 20, 30], requiresGrad: true)
         let perRow = Tensor([1, 2], shape: [2, 1], requiresGrad: true)
@@ -274,7 +273,7 @@ import Testing
         print(Tensor.ones([4, 3]).sumToShape([3]).toArray(), Tensor.ones([4, 3]).sumToShape([4, 1]).shape)
     }
 
-    @Test("Lessons/06-tensor-autograd.md line 196") func lesson06TensorAutogradLine196() throws {
+    @Test("Lessons/06-tensor-autograd.md line 197") func lesson06TensorAutogradLine197() throws {
         let w = Tensor([1, 2], requiresGrad: true)
         let loss = (w * w).sum()
         loss.backward(retainGraph: true)
@@ -285,7 +284,7 @@ import Testing
         print(w.grad == nil)
     }
 
-    @Test("Lessons/06-tensor-autograd.md line 215") func lesson06TensorAutogradLine215() throws {
+    @Test("Lessons/06-tensor-autograd.md line 216") func lesson06TensorAutogradLine216() throws {
         let w = Tensor([3], requiresGrad: true)
         let evaluated = noGrad { w * 2 }
         print(evaluated.requiresGrad, evaluated.node == nil)
@@ -298,7 +297,7 @@ import Testing
         print(w.grad!.toArray())
     }
 
-    @Test("Lessons/06-tensor-autograd.md line 237") func lesson06TensorAutogradLine237() throws {
+    @Test("Lessons/06-tensor-autograd.md line 238") func lesson06TensorAutogradLine238() throws {
         weak var weakResult: Tensor?
         do {
             let x = Tensor([1, 2], requiresGrad: true)
@@ -308,7 +307,7 @@ import Testing
         print(weakResult == nil)
     }
 
-    @Test("Lessons/06-tensor-autograd.md line 405") func lesson06TensorAutogradLine405() throws {
+    @Test("Lessons/06-tensor-autograd.md line 406") func lesson06TensorAutogradLine406() throws {
         manualSeed(6)
         let x = Tensor([0, 0, 0, 1, 1, 0, 1, 1], shape: [4, 2])
         let y = Tensor([0, 1, 1, 0], shape: [4, 1])
@@ -327,7 +326,7 @@ import Testing
         print(noGrad { predict() }.toArray().map { ($0 * 100).rounded() / 100 })
     }
 
-    @Test("Lessons/07-gradient-checking.md line 62") func lesson07GradientCheckingLine62() throws {
+    @Test("Lessons/07-gradient-checking.md line 60") func lesson07GradientCheckingLine60() throws {
         let exact = cos(1.0)
         print("h       central (Double)  central (Float32)  one-sided (Double)")
         for h in [1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-7] {
@@ -339,7 +338,7 @@ import Testing
         }
     }
 
-    @Test("Lessons/07-gradient-checking.md line 149") func lesson07GradientCheckingLine149() throws {
+    @Test("Lessons/07-gradient-checking.md line 148") func lesson07GradientCheckingLine148() throws {
         let x = Tensor([-2, -0.5, 0.5, 2], requiresGrad: true)
         let good = gradcheck([x]) { xs in xs[0] * xs[0].sigmoid() }
         print(good.passed)
@@ -348,7 +347,7 @@ import Testing
         print(bad)
     }
 
-    @Test("Lessons/07-gradient-checking.md line 172") func lesson07GradientCheckingLine172() throws {
+    @Test("Lessons/07-gradient-checking.md line 171") func lesson07GradientCheckingLine171() throws {
         let a = Tensor([0.5, -1.2, 2.0, 0.3, -0.7, 1.1], shape: [3, 2]).transposed()  // [2, 3], not contiguous
         a.requiresGrad = true
         let b = Tensor([0.2, -0.4, 0.9], requiresGrad: true)                            // broadcast over rows
@@ -356,7 +355,7 @@ import Testing
         print(report.passed, report.inputs.map(\.worstIndex))
     }
 
-    @Test("Lessons/07-gradient-checking.md line 188") func lesson07GradientCheckingLine188() throws {
+    @Test("Lessons/07-gradient-checking.md line 187") func lesson07GradientCheckingLine187() throws {
         let base = Tensor([1, 2, 3, 4, 5, 6], shape: [2, 3])
         let v = base.transposed()                        // [[1, 4], [2, 5], [3, 6]]
         withElement(of: v, at: [2, 0], setTo: 30) { print(base.toArray()) }
@@ -497,7 +496,7 @@ import Testing
         print(rates)
     }
 
-    @Test("Lessons/09-losses-optimizers.md line 419") func lesson09LossesOptimizersLine419() throws {
+    @Test("Lessons/09-losses-optimizers.md line 420") func lesson09LossesOptimizersLine420() throws {
         var g = SeededGenerator(seed: 9)
         let centres: [(Float, Float)] = [(2, 0), (-1, 1.7), (-1, -1.7)]
         var points: [Float] = [], labels: [Int] = []

@@ -1,6 +1,6 @@
 // Convolution and pooling for images laid out NCHW: [batch, channels, height, width].
 //
-// conv2d by im2col (lesson 11): copy every receptive field (a C×KH×KW patch)
+// conv2d by im2col (a lesson to come): copy every receptive field (a C×KH×KW patch)
 // into one column of a matrix, and the whole convolution becomes ONE matrix
 // product with the weights — which BLAS does fast.
 //

@@ -39,7 +39,7 @@ public final class Storage {
 }
 
 /// Keeps recently freed large blocks for reuse by the next storage of the
-/// same size (lesson 15: memory).
+/// same size (memory is the subject of a lesson to come).
 ///
 /// A training step allocates the same large buffers every iteration. Fresh
 /// memory from the operating system arrives as untouched pages that are
