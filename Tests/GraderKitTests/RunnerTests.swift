@@ -200,8 +200,9 @@ private let secretFile: String = {
     return path
 }()
 
-/// Limits that keep the whole suite fast.
-private let fixtureLimits = SandboxLimits(wallSeconds: 3, cpuSeconds: 2, memoryBytes: 1 << 30, processes: 64,
+/// Limits that keep the whole suite fast, with a wall limit generous enough
+/// for a quick test on a machine busy with a build.
+private let fixtureLimits = SandboxLimits(wallSeconds: 10, cpuSeconds: 2, memoryBytes: 1 << 30, processes: 64,
                                           outputBytes: 64 << 10)
 
 private let fixtureTests = [
@@ -325,7 +326,7 @@ private func result(_ name: String) throws -> RunnerResult {
     @Test func sleepingForeverHitsTheWallLimit() throws {
         let r = try result("sleepsForever()")
         #expect(r.verdict == .timedOut)
-        #expect(r.message.contains("wall-clock limit of 3 s"))
+        #expect(r.message.contains("wall-clock limit of 10 s"))
         #expect(r.seconds < fixtureLimits.wallSeconds + 5)  // killed, not left to sleep
     }
 
@@ -435,7 +436,7 @@ private func result(_ name: String) throws -> RunnerResult {
 
     @Test func wallTimeoutsAreRetriedAloneOnce() throws {
         let binary = try fixtureBinary.get()
-        let limits = SandboxLimits(wallSeconds: 2, cpuSeconds: 2, memoryBytes: 1 << 30, processes: 64, outputBytes: 64 << 10)
+        let limits = SandboxLimits(wallSeconds: 5, cpuSeconds: 2, memoryBytes: 1 << 30, processes: 64, outputBytes: 64 << 10)
         let results = runTests(binary: binary, testIDs: ["FixtureTests.Adversarial/sleepsForever()", "FixtureTests.Adversarial/passes()"],
                                limits: limits, parallelism: 2, retryWallTimeouts: true)
         #expect(results.map(\.verdict) == [.timedOut, .passed])
