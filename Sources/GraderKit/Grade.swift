@@ -193,10 +193,16 @@ public struct Grader: Sendable {
         let binary = try workspace.publishTestBinary()
         defer { try? FileManager.default.removeItem(at: binary.deletingLastPathComponent()) }
         let outcomes = execute(binary, tests, [:])
+        // Paths into the private workspace mean nothing to a student:
+        // ".../work/Sources/Kindling/Scalar/Value.swift" → "Kindling/Scalar/Value.swift".
+        let privatePaths = [(workspace.directory.path + "/Sources/", ""), (workspace.directory.path + "/", "")]
+        func readable(_ text: String) -> String {
+            privatePaths.reduce(text) { $0.replacingOccurrences(of: $1.0, with: $1.1) }
+        }
         return zip(tests, outcomes).map { test, outcome in
             let maxPoints = manifest.points(for: test.name)
             return TestResult(name: test.name, exercise: test.exercise, visible: test.visible, verdict: outcome.verdict,
-                              message: outcome.message, output: outcome.output, seconds: outcome.seconds,
+                              message: readable(outcome.message), output: readable(outcome.output), seconds: outcome.seconds,
                               points: outcome.verdict == .passed ? maxPoints : 0, maxPoints: maxPoints,
                               reproduce: test.reproduce)
         }

@@ -310,7 +310,9 @@ func judgeTestRun(testID: String, outcome: SandboxOutcome) -> RunnerResult {
     }
     switch outcome.termination {
     case .signaled(let signal):
-        return result(.crashed, "Crashed: " + crashDescription(signal: signal, stderr: stderrText) + earlier)
+        let message = "Crashed: " + crashDescription(signal: signal, stderr: stderrText) + earlier
+        return RunnerResult(testID: testID, verdict: .crashed, message: message,
+                            output: crashOutput(output, quotedIn: message), seconds: outcome.wallSeconds)
     case .exited(let status):
         return result(.crashed, "The test process exited (status \(status)) before the test finished, so it did not pass. "
             + "Does the code call exit()?" + earlier)
@@ -491,7 +493,9 @@ func outOfMemoryEvidence(_ outcome: SandboxOutcome, stderr: String) -> String? {
 }
 
 /// The test's output for the report: stdout, then stderr without Swift
-/// Testing's own progress lines, each with a note when truncated.
+/// Testing's own progress lines and without Swift's crash backtrace (the
+/// verdict's message already names the crash and the line it came from),
+/// each with a note when truncated.
 func runnerOutput(_ outcome: SandboxOutcome) -> String {
     var text = String(decoding: outcome.stdout, as: UTF8.self)
     if outcome.stdoutTruncated { text += "\n[standard output truncated at \(formatBytes(outcome.limits.outputBytes))]" }
@@ -503,13 +507,51 @@ func runnerOutput(_ outcome: SandboxOutcome) -> String {
             guard let first = line.first, progressSymbols.contains(first) else { return true }
             return !line.dropFirst().hasPrefix(" ")  // "✔ Test …": Swift Testing's; keep anything else
         }
-    var errors = errorLines.joined(separator: "\n").trimmingCharacters(in: .newlines)
+    var errors = withoutBacktrace(errorLines).joined(separator: "\n").trimmingCharacters(in: .newlines)
     if outcome.stderrTruncated { errors += "\n[standard error truncated at \(formatBytes(outcome.limits.outputBytes))]" }
     if !errors.isEmpty {
         if !text.isEmpty && !text.hasSuffix("\n") { text += "\n" }
         text += errors
     }
     return text
+}
+
+/// What stands in the output for the backtrace `withoutBacktrace` cut.
+let backtraceMarker = "[crash backtrace left out]"
+
+/// `lines` without the backtracer's report: from "*** Signal N: Backtracing …"
+/// or "*** Program crashed: … ***" (or "💣 Program crashed") to "Backtrace
+/// took …", replaced by `backtraceMarker`. A report cut off before its end is
+/// dropped to the end.
+func withoutBacktrace<Line: StringProtocol>(_ lines: [Line]) -> [String] {
+    var kept: [String] = []
+    var inside = false
+    for line in lines {
+        let trimmed = line.trimmingCharacters(in: .whitespaces)
+        if !inside, trimmed.hasPrefix("*** Signal ") || trimmed.hasPrefix("*** Program crashed")
+            || trimmed.hasPrefix("💣 Program crashed") {
+            inside = true
+            kept.append(backtraceMarker)
+        } else if inside {
+            if trimmed.hasPrefix("Backtrace took") { inside = false }
+        } else {
+            kept.append(String(line))
+        }
+    }
+    return kept
+}
+
+/// A crashed test's output without the lines its message already quotes
+/// (the "Fatal error: …" line), and empty when nothing but the backtrace
+/// marker would be left.
+func crashOutput(_ output: String, quotedIn message: String) -> String {
+    let quoted = Set(message.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) })
+    let kept = output.split(separator: "\n", omittingEmptySubsequences: false).filter { line in
+        let trimmed = line.trimmingCharacters(in: .whitespaces)
+        return trimmed.isEmpty || !quoted.contains(trimmed)
+    }
+    let text = kept.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+    return text == backtraceMarker ? "" : text
 }
 
 /// "1 GiB", "512 MiB", "1.5 KiB", "100 bytes".

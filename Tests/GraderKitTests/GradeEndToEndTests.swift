@@ -70,6 +70,10 @@ private func adversarialSubmission() throws -> URL {
         #expect(results("1.1").contains { $0.verdict == .timedOut }, "infinite loop → timed out")
         #expect(results("1.2").contains { $0.verdict == .crashed && $0.message.contains("I give up on tanh") },
                 "fatalError → crashed, with its message")
+        #expect(results("1.2").contains { $0.message.contains("at Kindling/Scalar/Value.swift:") },
+                "the crash points at the student's file, not at the grader's private copy: \(results("1.2").map(\.message))")
+        #expect(report.tests.allSatisfy { !$0.message.contains(workspace.directory.path) && !$0.output.contains(workspace.directory.path) },
+                "no private workspace path reaches the report")
         #expect(results("1.3").contains { $0.verdict == .crashed && $0.message.contains("SIGSEGV") }, "segfault → crashed (SIGSEGV)")
         #expect(results("1.4").contains { $0.verdict == .outOfMemory }, "unbounded growth → out of memory")
         // (Tests of 1.5 that multiply first never get past 1.1's loop and time out instead.)

@@ -516,5 +516,21 @@ private func result(_ name: String) throws -> RunnerResult {
         #expect(r.message.contains("in giveUp() at "))
         #expect(!r.message.contains("Program crashed: Illegal instruction"))  // noise next to the fatal error
         #expect(r.message.contains("in giveUp() at /tmp/f/Sources/Student/Student.swift:12:31"))
+        // The output holds neither the backtrace the message sums up nor the
+        // line it quotes: here nothing is left.
+        #expect(r.output == "", "got \(r.output)")
+        let printed = judgeTestRun(testID: "M.S/t()", outcome: outcome(.signaled(SIGILL), events: [plan],
+                                                                         stderr: "the student printed this\n" + stderr))
+        #expect(printed.output == "the student printed this\n" + backtraceMarker, "got \(printed.output)")
+    }
+
+    @Test func backtraceIsCutFromStartToEnd() {
+        let lines = ["printed before", "*** Signal 11: Backtracing from 0x0... done ***", "",
+                     "*** Program crashed: Bad pointer dereference at 0x0 ***", "Thread 0 crashed:",
+                     "  0 0x1 f() + 1 in T at /a.swift:1:1", "", "Backtrace took 0.21s", "printed after"]
+        #expect(withoutBacktrace(lines) == ["printed before", backtraceMarker, "printed after"])
+        // Cut off by the output limit: dropped to the end.
+        #expect(withoutBacktrace(Array(lines.prefix(4))).count == 2)
+        #expect(withoutBacktrace(["no crash here"]) == ["no crash here"])
     }
 }
