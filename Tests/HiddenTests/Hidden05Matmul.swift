@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 // `@testable` for the internal kernels and helpers the exercises fill in.
-@testable import Kindling
+import Kindling
 
 // Hidden tests of lesson 5 (matrix multiply). The grader maps each test to its
 // exercise by the suite name `Exercise_5_N`; each suite uses only its own

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 // `@testable` for `accumulateGrad` (exercise 6.3), which the library keeps internal.
-@testable import Kindling
+import Kindling
 
 // Hidden tests of lesson 6 (tensor autograd). The grader maps each test to its
 // exercise by the suite name `Exercise_6_N`; each suite uses only its own

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 // `@testable` for `Tensor.record`: the tests build ops with deliberately wrong
 // backward rules and expect gradcheck to catch every one of them.
-@testable import Kindling
+import Kindling
 
 // Hidden tests of lesson 7 (gradient checking). The grader maps each test to
 // its exercise by the suite name `Exercise_7_N`; each suite uses only its own

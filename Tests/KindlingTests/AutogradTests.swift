@@ -286,6 +286,23 @@ struct GradcheckTests {
         #expect(report.inputs.map(\.input) == [0])
         #expect(report.passed)
     }
+
+    /// An op of one's own through the public `Tensor.record` (its doc's example).
+    @Test func aCustomOpRecordedByHand() {
+        func softsign(_ x: Tensor) -> Tensor {
+            let y = noGrad { x / (x.abs() + 1) }
+            return Tensor.record(y, op: "softsign", inputs: [x]) { g in
+                let d = x.abs() + 1
+                return [g / (d * d)]
+            }
+        }
+        let x = Tensor([-3, -0.5, 0.25, 2], requiresGrad: true)
+        let y = softsign(x)
+        #expect(y.node?.op == "softsign" && y.node?.inputs.first === x)
+        let report = gradcheck([x]) { softsign($0[0]) }
+        #expect(report.passed, "\(report)")
+        #expect(noGrad { softsign(x) }.node == nil, "nothing recorded inside noGrad")
+    }
 }
 
 // MARK: - Hand-worked backward rules

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 // `@testable` for the kernels and helpers the exercises fill in
 // (`multiplyAddBlock`, `blasOperand`, `batchOffsets`), which the library keeps internal.
-@testable import Kindling
+import Kindling
 
 // Lesson 5 — matrix multiply (Lessons/05-matmul.md).
 //

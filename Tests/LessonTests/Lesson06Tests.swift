@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 // `@testable` for `accumulateGrad` (exercise 6.3), which the library keeps internal.
-@testable import Kindling
+import Kindling
 
 // Lesson 6 — tensor autograd (Lessons/06-tensor-autograd.md).
 //

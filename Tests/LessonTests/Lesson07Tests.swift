@@ -9,7 +9,7 @@ import _Differentiation
 #endif
 // `@testable` for `Tensor.record`, which builds an op with a backward rule of
 // our choosing — here, deliberately wrong ones for gradcheck to catch.
-@testable import Kindling
+import Kindling
 
 // Lesson 7 — gradient checking (Lessons/07-gradient-checking.md).
 //

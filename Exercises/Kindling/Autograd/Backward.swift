@@ -46,7 +46,7 @@ extension Tensor {
     /// Adds `g` to this leaf's `grad`: in place when a gradient is already
     /// held, otherwise as a private copy — `g` may be the very tensor another
     /// leaf receives too, and a later `+=` into one must not change the other.
-    func accumulateGrad(_ g: Tensor) {
+    public func accumulateGrad(_ g: Tensor) {
         // BEGIN EXERCISE 6.3 — accumulate a leaf's gradient (Lessons/06-tensor-autograd.md)
         fatalError("Exercise 6.3 is not done yet: accumulate a leaf's gradient — see Lessons/06-tensor-autograd.md")
         // END EXERCISE 6.3
@@ -60,7 +60,7 @@ extension GraphNode {
     /// Runs this node's backward rule on `g`, the gradient of its output: one
     /// gradient per input, each of that input's shape (or `nil`). Frees the
     /// rule — and the tensors it saved — unless `retainGraph`.
-    func inputGradients(_ g: Tensor, retainGraph: Bool) -> [Tensor?] {
+    public func inputGradients(_ g: Tensor, retainGraph: Bool) -> [Tensor?] {
         guard let rule = backward else {
             preconditionFailure("backward: the graph through '\(op)' was freed by an earlier backward(); pass retainGraph: true to the first call to go through it twice")
         }

@@ -29,8 +29,18 @@ extension Tensor {
     ///
     /// When nothing is recorded (inside `noGrad`, or no input requires grad)
     /// the result is returned as it is: a plain tensor with no history, at no
-    /// cost beyond this check. Every operation calls this on its way out.
-    static func record(_ result: Tensor, op: String, inputs: [Tensor],
+    /// cost beyond this check. Every operation calls this on its way out, and
+    /// so can an op of your own (PyTorch's `autograd.Function`):
+    ///
+    ///     // softsign(x) = x / (1 + |x|), whose derivative is 1 / (1 + |x|)²
+    ///     func softsign(_ x: Tensor) -> Tensor {
+    ///         let y = noGrad { x / (x.abs() + 1) }
+    ///         return Tensor.record(y, op: "softsign", inputs: [x]) { g in
+    ///             let d = x.abs() + 1
+    ///             return [g / (d * d)]
+    ///         }
+    ///     }
+    public static func record(_ result: Tensor, op: String, inputs: [Tensor],
                        backward: @escaping (Tensor) -> [Tensor?]) -> Tensor {
         guard GradMode.isEnabled, inputs.contains(where: { $0.requiresGrad }) else { return result }
         // BEGIN EXERCISE 6.1 — record a node in the graph (Lessons/06-tensor-autograd.md)

@@ -58,8 +58,8 @@ func naiveKernel(_ a: MatrixView, _ b: MatrixView, _ c: UnsafeMutablePointer<Flo
 /// and each p, row p of B, scaled by A[i, p], is added to row i of C. The
 /// innermost loop walks two rows — contiguous memory — and its iterations
 /// are independent, so the compiler turns it into vector instructions.
-func multiplyAddBlock(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
-                      k: Int, n: Int, rows: Range<Int>, inner: Range<Int>, cols: Range<Int>) {
+public func multiplyAddBlock(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+                             k: Int, n: Int, rows: Range<Int>, inner: Range<Int>, cols: Range<Int>) {
     // BEGIN EXERCISE 5.2 — i-k-j: the loop order that walks rows (Lessons/05-matmul.md)
     for i in rows {
         let cRow = c + i * n  // row pointers: no index arithmetic (and no overflow checks) in the inner loop
@@ -161,7 +161,7 @@ public func blockedMatmul(_ a: Tensor, _ b: Tensor, tiles: MatmulTiles = MatmulT
 ///     blasOperand(rows: 2, cols: 3, rowStride: 3, colStride: 1)  // (false, 3): as stored
 ///     blasOperand(rows: 3, cols: 2, rowStride: 1, colStride: 3)  // (true, 3): a transposed view
 ///     blasOperand(rows: 2, cols: 3, rowStride: 6, colStride: 2)  // nil: every other column
-func blasOperand(rows: Int, cols: Int, rowStride: Int, colStride: Int) -> (transposed: Bool, ld: Int)? {
+public func blasOperand(rows: Int, cols: Int, rowStride: Int, colStride: Int) -> (transposed: Bool, ld: Int)? {
     // BEGIN EXERCISE 5.4 — strides to a BLAS transpose flag and leading dimension (Lessons/05-matmul.md)
     // An axis of size 1 is never stepped along, so its stride does not matter.
     // Row-major: neighbours in a row are adjacent; rows are at least a row apart.
@@ -209,7 +209,7 @@ func gemm(_ a: UnsafePointer<Float>, _ aRowStride: Int, _ aColStride: Int,
 ///     // A [2, 1, …] operand (batch strides [12, 12]) in a [2, 3] batch:
 ///     batchOffsets(shape: [2, 1], strides: [12, 12], offset: 0, batch: [2, 3])
 ///         == [0, 0, 0, 12, 12, 12]
-func batchOffsets(shape: [Int], strides: [Int], offset: Int, batch: [Int]) -> [Int] {
+public func batchOffsets(shape: [Int], strides: [Int], offset: Int, batch: [Int]) -> [Int] {
     // BEGIN EXERCISE 5.5 — one matrix per batch entry, batch axes broadcast (Lessons/05-matmul.md)
     let expanded = broadcastStrides(shape: shape, strides: strides, to: batch)  // stride 0 on broadcast axes
     var offsets: [Int] = []
