@@ -10,8 +10,8 @@
         // Align at the last axis: a shorter shape counts as having leading 1s.
         let da = i < rank - a.count ? 1 : a[i - (rank - a.count)]
         let db = i < rank - b.count ? 1 : b[i - (rank - b.count)]
-        precondition(da == db || da == 1 || db == 1,
-                     "\(op): shapes \(a) and \(b) cannot be broadcast together (axis \(i): \(da) vs \(db))")
+        require(da == db || da == 1 || db == 1,
+                "\(op): shapes \(a) and \(b) cannot be broadcast together (axis \(i): \(da) vs \(db))")
         result[i] = da == 1 ? db : da
     }
     return result
@@ -20,13 +20,13 @@
 // In Sources/Kindling/Tensor/Shape.swift:
     // BEGIN EXERCISE 3.2 — stride 0: read a small tensor as a broadcast one (Lessons/03-broadcasting.md)
     let lead = target.count - shape.count
-    precondition(lead >= 0, "expand: cannot expand \(shape) to fewer dimensions \(target)")
+    require(lead >= 0, "expand: cannot expand \(shape) to fewer dimensions \(target)")
     var result = [Int](repeating: 0, count: target.count)  // new leading axes: stride 0
     for i in 0..<shape.count {
         if shape[i] == target[lead + i] {
             result[lead + i] = strides[i]
         } else {
-            precondition(shape[i] == 1, "expand: shape \(shape) cannot be expanded to \(target)")
+            require(shape[i] == 1, "expand: shape \(shape) cannot be expanded to \(target)")
             result[lead + i] = 0  // a stretched size-1 axis: stride 0
         }
     }

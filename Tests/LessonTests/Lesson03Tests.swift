@@ -69,7 +69,7 @@ private func transposedHolding(_ values: [Float], rows: Int, columns: Int) -> Te
             }
             let message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
             #expect(message.contains("add") && message.contains("[2, 3]") && message.contains("[4]"),
-                    "[2, 3] and [4] cannot broadcast (3 vs 4): stop with a precondition whose message names the op and both shapes; the message was: \(message.suffix(300))")
+                    "[2, 3] and [4] cannot broadcast (3 vs 4): stop with require(…) whose message names the op and both shapes; the message was: \(message.suffix(300))")
         }
     }
 

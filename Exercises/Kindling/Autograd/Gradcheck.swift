@@ -127,8 +127,8 @@ public struct GradcheckInputReport: CustomStringConvertible, Sendable {
 /// infinity. `passed` is whether every element agrees (`gradientsAgree`).
 public func gradcheckReport(input: Int, shape: [Int], analytic: [Double], numerical: [Double],
                             atol: Double, rtol: Double) -> GradcheckInputReport {
-    precondition(analytic.count == numerical.count && analytic.count == elementCount(shape),
-                 "gradcheckReport: \(analytic.count) analytic and \(numerical.count) numerical values for shape \(shape)")
+    require(analytic.count == numerical.count && analytic.count == elementCount(shape),
+            "gradcheckReport: \(analytic.count) analytic and \(numerical.count) numerical values for shape \(shape)")
     // BEGIN EXERCISE 7.4 — report the worst element (Lessons/07-gradient-checking.md)
     fatalError("Exercise 7.4 is not done yet: report the worst element — see Lessons/07-gradient-checking.md")
     // END EXERCISE 7.4

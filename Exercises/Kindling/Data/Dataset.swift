@@ -38,7 +38,7 @@ public protocol Dataset {
 extension Dataset {
     /// The readable default: fetch each example, then stack inputs and targets.
     public func batch(_ indices: [Int]) -> Batch {
-        precondition(!indices.isEmpty, "batch: needs at least one index")
+        require(!indices.isEmpty, "batch: needs at least one index")
         let examples = indices.map { example(at: $0) }
         return Batch(inputs: .stacked(examples.map(\.input)), targets: .stacked(examples.map(\.target)))
     }
@@ -54,8 +54,8 @@ public struct TensorDataset: Dataset {
     /// Pairs the rows of `inputs` with the rows of `targets`; both must have
     /// the same size along axis 0.
     public init(inputs: Tensor, targets: Tensor) {
-        precondition(inputs.rank >= 1 && targets.rank >= 1 && inputs.shape[0] == targets.shape[0],
-                     "TensorDataset: inputs \(inputs.shape) and targets \(targets.shape) must have the same first axis")
+        require(inputs.rank >= 1 && targets.rank >= 1 && inputs.shape[0] == targets.shape[0],
+                "TensorDataset: inputs \(inputs.shape) and targets \(targets.shape) must have the same first axis")
         self.inputs = inputs
         self.targets = targets
     }
@@ -90,7 +90,7 @@ public func randomPermutation(_ n: Int, using generator: inout SeededGenerator) 
 /// drops it. `batchRanges(count: 10, batchSize: 4, dropLast: false)` is
 /// `[0..<4, 4..<8, 8..<10]`; with `dropLast: true`, `[0..<4, 4..<8]`.
 public func batchRanges(count: Int, batchSize: Int, dropLast: Bool) -> [Range<Int>] {
-    precondition(batchSize > 0, "batchRanges: batchSize must be positive, got \(batchSize)")
+    require(batchSize > 0, "batchRanges: batchSize must be positive, got \(batchSize)")
     // BEGIN EXERCISE 10.2 — cut an epoch into batches (Lessons/10-data-training.md)
     fatalError("Exercise 10.2 is not done yet: cut an epoch into batches — see Lessons/10-data-training.md")
     // END EXERCISE 10.2
@@ -125,7 +125,7 @@ public final class DataLoader: Sequence {
     /// the run repeatable.
     public init(_ dataset: any Dataset, batchSize: Int, shuffle: Bool = false, dropLast: Bool = false,
                 seed: UInt64? = nil) {
-        precondition(batchSize > 0, "DataLoader: batchSize must be positive, got \(batchSize)")
+        require(batchSize > 0, "DataLoader: batchSize must be positive, got \(batchSize)")
         self.dataset = dataset
         self.batchSize = batchSize
         self.shuffle = shuffle

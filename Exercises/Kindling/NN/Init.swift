@@ -7,7 +7,7 @@ public enum Init {
     /// (fan-in, fan-out) of a weight: [out, in] for a linear layer,
     /// [out, in, kh, kw] for a convolution (each multiplied by kh·kw).
     public static func fans(_ shape: [Int]) -> (fanIn: Int, fanOut: Int) {
-        precondition(shape.count >= 2, "Init.fans: weight shape \(shape) needs at least 2 axes")
+        require(shape.count >= 2, "Init.fans: weight shape \(shape) needs at least 2 axes")
         // BEGIN EXERCISE 8.3 — fan-in and fan-out of a weight shape (Lessons/08-modules.md)
         fatalError("Exercise 8.3 is not done yet: fan-in and fan-out of a weight shape — see Lessons/08-modules.md")
         // END EXERCISE 8.3

@@ -197,8 +197,8 @@ extension Tensor {
     /// `self += other` element by element, in place (no autograd). `other`
     /// must broadcast to `self`'s shape. Used to accumulate gradients.
     public func addInPlace(_ other: Tensor, scale: Float = 1) {
-        precondition(broadcastShapes(shape, other.shape, op: "addInPlace") == shape,
-                     "addInPlace: \(other.shape) does not broadcast to \(shape)")
+        require(broadcastShapes(shape, other.shape, op: "addInPlace") == shape,
+                "addInPlace: \(other.shape) does not broadcast to \(shape)")
         let d = storage.base, s = other.storage.base
         if isContiguous && other.isContiguous && other.shape == shape {
             let dst = d + offset, src = s + other.offset  // fast path
@@ -221,7 +221,7 @@ extension Tensor {
 
     /// Overwrites this tensor's elements with `other`'s (same shape), in place.
     public func assign(_ other: Tensor) {
-        precondition(other.shape == shape, "assign: shape \(other.shape) does not match \(shape)")
+        require(other.shape == shape, "assign: shape \(other.shape) does not match \(shape)")
         let d = storage.base, s = other.storage.base
         forEachOffsetPair(shape: shape, stridesA: strides, offsetA: offset,
                           stridesB: other.strides, offsetB: other.offset) { _, p, q in d[p] = s[q] }
@@ -230,7 +230,7 @@ extension Tensor {
     /// Direct read/write access to a contiguous tensor's elements (no autograd).
     /// The fast path for optimizers and kernels.
     public func withUnsafeMutableElements<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
-        precondition(isContiguous, "withUnsafeMutableElements: tensor of shape \(shape) is not contiguous")
+        require(isContiguous, "withUnsafeMutableElements: tensor of shape \(shape) is not contiguous")
         return try body(UnsafeMutableBufferPointer(start: storage.base + offset, count: count))
     }
 }

@@ -23,7 +23,7 @@ public final class StepLR: LRScheduler {
 
     /// A step schedule.
     public init(_ optimizer: Optimizer, stepSize: Int, gamma: Float = 0.1) {
-        precondition(stepSize > 0, "StepLR: stepSize must be positive")
+        require(stepSize > 0, "StepLR: stepSize must be positive")
         self.optimizer = optimizer
         self.stepSize = stepSize
         self.gamma = gamma
@@ -52,7 +52,7 @@ public final class CosineAnnealingLR: LRScheduler {
 
     /// A cosine schedule.
     public init(_ optimizer: Optimizer, totalEpochs: Int, minimum: Float = 0) {
-        precondition(totalEpochs > 0, "CosineAnnealingLR: totalEpochs must be positive")
+        require(totalEpochs > 0, "CosineAnnealingLR: totalEpochs must be positive")
         self.optimizer = optimizer
         self.totalEpochs = totalEpochs
         self.minimum = minimum

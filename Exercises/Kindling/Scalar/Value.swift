@@ -49,8 +49,8 @@ public final class Value: CustomStringConvertible {
     /// local derivative of the result with respect to each of them. Every op
     /// below is one call to this initializer; you can write your own ops with it.
     public init(_ data: Double, inputs: [Value], localGrads: [Double], op: String, label: String = "") {
-        precondition(inputs.count == localGrads.count,
-                     "Value: \(op) has \(inputs.count) inputs but \(localGrads.count) local derivatives")
+        require(inputs.count == localGrads.count,
+                "Value: \(op) has \(inputs.count) inputs but \(localGrads.count) local derivatives")
         self.data = data
         self.inputs = inputs
         self.localGrads = localGrads

@@ -27,7 +27,7 @@ extension Tensor {
     /// `[start, start + step, …]` up to but excluding `end`, as a 1-D tensor.
     /// With one argument, like Python's `range`: `arange(5)` is `[0, 1, 2, 3, 4]`.
     public static func arange(_ start: Float, _ end: Float? = nil, step: Float = 1) -> Tensor {
-        precondition(step != 0, "arange: step must not be zero")
+        require(step != 0, "arange: step must not be zero")
         let (start, end) = end.map { (start, $0) } ?? (0, start)
         let n = Swift.max(0, Int(((end - start) / step).rounded(.up)))
         return Tensor((0..<n).map { start + Float($0) * step })

@@ -63,7 +63,7 @@ public func broadcastStrides(shape: [Int], strides: [Int], to target: [Int]) -> 
 /// trapping with a message naming `op` when it is out of range.
 public func normalizedAxis(_ axis: Int, rank: Int, op: String) -> Int {
     let a = axis < 0 ? axis + rank : axis
-    precondition(a >= 0 && a < max(rank, 1), "\(op): axis \(axis) is out of range for a tensor of rank \(rank)")
+    require(a >= 0 && a < max(rank, 1), "\(op): axis \(axis) is out of range for a tensor of rank \(rank)")
     return a
 }
 

@@ -25,8 +25,8 @@ public final class Tensor {
     /// Set it on leaves (inputs and parameters); results inherit it.
     public var requiresGrad: Bool {
         didSet {
-            precondition(node == nil || requiresGrad,
-                         "requiresGrad: cannot switch off gradients of a result of '\(node!.op)'; use detach()")
+            require(node == nil || requiresGrad,
+                    "requiresGrad: cannot switch off gradients of a result of '\(node!.op)'; use detach()")
         }
     }
 
@@ -39,8 +39,8 @@ public final class Tensor {
 
     /// A view over existing storage. Most code uses the other initializers.
     public init(storage: Storage, shape: [Int], strides: [Int], offset: Int = 0, requiresGrad: Bool = false) {
-        precondition(shape.count == strides.count, "Tensor: shape \(shape) and strides \(strides) differ in rank")
-        precondition(shape.allSatisfy { $0 >= 0 }, "Tensor: negative size in shape \(shape)")
+        require(shape.count == strides.count, "Tensor: shape \(shape) and strides \(strides) differ in rank")
+        require(shape.allSatisfy { $0 >= 0 }, "Tensor: negative size in shape \(shape)")
         self.storage = storage
         self.shape = shape
         self.strides = strides
@@ -56,8 +56,8 @@ public final class Tensor {
 
     /// A tensor holding `values` laid out row-major in `shape`.
     public convenience init(_ values: [Float], shape: [Int], requiresGrad: Bool = false) {
-        precondition(values.count == elementCount(shape),
-                     "Tensor: \(values.count) values do not fill shape \(shape) (\(elementCount(shape)) elements)")
+        require(values.count == elementCount(shape),
+                "Tensor: \(values.count) values do not fill shape \(shape) (\(elementCount(shape)) elements)")
         self.init(storage: Storage(values), shape: shape, strides: contiguousStrides(shape),
                   requiresGrad: requiresGrad)
     }
@@ -104,15 +104,15 @@ public final class Tensor {
 
     /// The single value of a one-element tensor.
     public func item() -> Float {
-        precondition(count == 1, "item: tensor of shape \(shape) has \(count) elements, not 1")
+        require(count == 1, "item: tensor of shape \(shape) has \(count) elements, not 1")
         return storage.base[offset]
     }
 
     /// The element at a full multi-index, e.g. `t[1, 2]`.
     public subscript(index: Int...) -> Float {
-        precondition(index.count == rank, "subscript: \(index.count) indices for a tensor of shape \(shape)")
+        require(index.count == rank, "subscript: \(index.count) indices for a tensor of shape \(shape)")
         for (i, (k, n)) in zip(index, shape).enumerated() {
-            precondition(k >= 0 && k < n, "subscript: index \(k) is out of range for axis \(i) of size \(n)")
+            require(k >= 0 && k < n, "subscript: index \(k) is out of range for axis \(i) of size \(n)")
         }
         return storage.base[storageOffset(of: index, strides: strides, offset: offset)]
     }

@@ -33,8 +33,8 @@ extension Tensor {
     /// `permuted`, recorded under the name `op`.
     private func permuted(_ axes: [Int], op: String) -> Tensor {
         let order = axes.map { normalizedAxis($0, rank: rank, op: "permuted") }
-        precondition(order.count == rank && Set(order).count == rank,
-                     "permuted: \(axes) is not a permutation of the \(rank) axes of shape \(shape)")
+        require(order.count == rank && Set(order).count == rank,
+                "permuted: \(axes) is not a permutation of the \(rank) axes of shape \(shape)")
         let layout = permutedLayout(shape: shape, strides: strides, order: order)
         let view = Tensor(storage: storage, shape: layout.shape, strides: layout.strides, offset: offset)
         var inverse = [Int](repeating: 0, count: rank)
@@ -46,7 +46,7 @@ extension Tensor {
     /// Negative `start`/`end` count from the end.
     public func sliced(axis: Int = 0, from start: Int, to end: Int? = nil, step: Int = 1) -> Tensor {
         let a = normalizedAxis(axis, rank: rank, op: "sliced")
-        precondition(step > 0, "sliced: step must be positive, got \(step)")
+        require(step > 0, "sliced: step must be positive, got \(step)")
         let n = shape[a]
         let lo = Swift.min(Swift.max(start < 0 ? start + n : start, 0), n)
         let hi = Swift.min(Swift.max((end ?? n) < 0 ? (end ?? n) + n : (end ?? n), lo), n)
@@ -63,7 +63,7 @@ extension Tensor {
     /// The sub-tensor at position `index` of `axis`, with that axis removed.
     public func selected(axis: Int = 0, index: Int) -> Tensor {
         let a = normalizedAxis(axis, rank: rank, op: "selected")
-        precondition(index >= -shape[a] && index < shape[a], "selected: index \(index) out of range for axis \(a) of shape \(shape)")
+        require(index >= -shape[a] && index < shape[a], "selected: index \(index) out of range for axis \(a) of shape \(shape)")
         let i = index < 0 ? index + shape[a] : index
         return sliced(axis: a, from: i, to: i + 1).squeezed(axis: a)
     }
@@ -72,7 +72,7 @@ extension Tensor {
     public func squeezed(axis: Int? = nil) -> Tensor {
         if let axis {
             let a = normalizedAxis(axis, rank: rank, op: "squeezed")
-            precondition(shape[a] == 1, "squeezed: axis \(a) of shape \(shape) has size \(shape[a]), not 1")
+            require(shape[a] == 1, "squeezed: axis \(a) of shape \(shape) has size \(shape[a]), not 1")
             var s = shape, st = strides
             s.remove(at: a); st.remove(at: a)
             return viewRecordingReshape(shape: s, strides: st, op: "squeeze")
@@ -84,7 +84,7 @@ extension Tensor {
     /// A view with a new size-1 axis inserted at `axis`.
     public func unsqueezed(axis: Int) -> Tensor {
         let a = axis < 0 ? axis + rank + 1 : axis
-        precondition(a >= 0 && a <= rank, "unsqueezed: axis \(axis) out of range for rank \(rank)")
+        require(a >= 0 && a <= rank, "unsqueezed: axis \(axis) out of range for rank \(rank)")
         var s = shape, st = strides
         s.insert(1, at: a)
         st.insert(a < rank ? strides[a] * shape[a] : 1, at: a)
@@ -117,14 +117,14 @@ extension Tensor {
 
     /// Joins tensors along an existing axis; all other sizes must agree.
     public static func concatenated(_ tensors: [Tensor], axis: Int = 0) -> Tensor {
-        precondition(!tensors.isEmpty, "concatenated: needs at least one tensor")
+        require(!tensors.isEmpty, "concatenated: needs at least one tensor")
         let first = tensors[0]
         let a = normalizedAxis(axis, rank: first.rank, op: "concatenated")
         for t in tensors {
             var s1 = t.shape, s0 = first.shape
-            precondition(t.rank == first.rank, "concatenated: shapes \(first.shape) and \(t.shape) differ in rank")
+            require(t.rank == first.rank, "concatenated: shapes \(first.shape) and \(t.shape) differ in rank")
             s1[a] = 0; s0[a] = 0
-            precondition(s1 == s0, "concatenated: shapes \(first.shape) and \(t.shape) differ outside axis \(a)")
+            require(s1 == s0, "concatenated: shapes \(first.shape) and \(t.shape) differ outside axis \(a)")
         }
         var outShape = first.shape
         outShape[a] = tensors.reduce(0) { $0 + $1.shape[a] }
@@ -144,9 +144,9 @@ extension Tensor {
 
     /// Joins same-shaped tensors along a new axis.
     public static func stacked(_ tensors: [Tensor], axis: Int = 0) -> Tensor {
-        precondition(!tensors.isEmpty, "stacked: needs at least one tensor")
+        require(!tensors.isEmpty, "stacked: needs at least one tensor")
         for t in tensors {
-            precondition(t.shape == tensors[0].shape, "stacked: shapes \(tensors[0].shape) and \(t.shape) differ")
+            require(t.shape == tensors[0].shape, "stacked: shapes \(tensors[0].shape) and \(t.shape) differ")
         }
         return concatenated(tensors.map { $0.unsqueezed(axis: axis) }, axis: axis)
     }
@@ -154,7 +154,7 @@ extension Tensor {
     /// The rows (entries along axis 0) at `indices`, in that order — a
     /// mini-batch from a dataset, or embeddings looked up by id.
     public func gatherRows(_ indices: [Int]) -> Tensor {
-        precondition(rank >= 1, "gatherRows: needs a tensor of rank ≥ 1, got shape \(shape)")
+        require(rank >= 1, "gatherRows: needs a tensor of rank ≥ 1, got shape \(shape)")
         let n = shape[0]
         let source = contiguous()
         let rowSize = count / Swift.max(n, 1)
@@ -163,7 +163,7 @@ extension Tensor {
         let out = Storage(uninitializedCount: indices.count * rowSize)
         let src = source.storage.base + source.offset
         for (r, i) in indices.enumerated() {
-            precondition(i >= 0 && i < n, "gatherRows: index \(i) out of range for \(n) rows")
+            require(i >= 0 && i < n, "gatherRows: index \(i) out of range for \(n) rows")
             (out.base + r * rowSize).update(from: src + i * rowSize, count: rowSize)
         }
         withExtendedLifetime(source) {}  // `src` points into source's storage
@@ -185,13 +185,13 @@ extension Tensor {
 func inferredShape(_ shape: [Int], count: Int) -> [Int] {
     var result = shape
     let unknown = shape.indices.filter { shape[$0] == -1 }
-    precondition(unknown.count <= 1, "reshaped: only one axis may be -1, got \(shape)")
+    require(unknown.count <= 1, "reshaped: only one axis may be -1, got \(shape)")
     if let u = unknown.first {
         let known = elementCount(shape.enumerated().filter { $0.offset != u }.map(\.element))
-        precondition(known > 0 && count % known == 0, "reshaped: cannot reshape \(count) elements into \(shape)")
+        require(known > 0 && count % known == 0, "reshaped: cannot reshape \(count) elements into \(shape)")
         result[u] = count / known
     }
-    precondition(elementCount(result) == count,
-                 "reshaped: cannot reshape \(count) elements into \(shape) (\(elementCount(result)) elements)")
+    require(elementCount(result) == count,
+            "reshaped: cannot reshape \(count) elements into \(shape) (\(elementCount(result)) elements)")
     return result
 }

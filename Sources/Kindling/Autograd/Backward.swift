@@ -42,14 +42,14 @@ extension Tensor {
     ///   - retainGraph: keep the graph so `backward` can run through it again.
     ///     By default each node's saved tensors are freed as it is used.
     public func backward(_ gradient: Tensor? = nil, retainGraph: Bool = false) {
-        precondition(requiresGrad, "backward: this tensor does not require grad (no input had requiresGrad = true, or it was computed inside noGrad)")
+        require(requiresGrad, "backward: this tensor does not require grad (no input had requiresGrad = true, or it was computed inside noGrad)")
         let seed: Tensor
         if let gradient {
-            precondition(gradient.shape == shape,
-                         "backward: gradient of shape \(gradient.shape) does not match tensor of shape \(shape)")
+            require(gradient.shape == shape,
+                    "backward: gradient of shape \(gradient.shape) does not match tensor of shape \(shape)")
             seed = gradient
         } else {
-            precondition(count == 1, "backward: an implicit gradient needs a one-element tensor, not shape \(shape); pass backward(gradient)")
+            require(count == 1, "backward: an implicit gradient needs a one-element tensor, not shape \(shape); pass backward(gradient)")
             seed = Tensor.ones(shape)
         }
         // BEGIN EXERCISE 6.5 — backward: gradients flow in reverse topological order (Lessons/06-tensor-autograd.md)
@@ -97,16 +97,16 @@ extension GraphNode {
     /// rule — and the tensors it saved — unless `retainGraph`.
     public func inputGradients(_ g: Tensor, retainGraph: Bool) -> [Tensor?] {
         guard let rule = backward else {
-            preconditionFailure("backward: the graph through '\(op)' was freed by an earlier backward(); pass retainGraph: true to the first call to go through it twice")
+            fatalError("backward: the graph through '\(op)' was freed by an earlier backward(); pass retainGraph: true to the first call to go through it twice")
         }
         let grads = rule(g)
         if !retainGraph { backward = nil }
-        precondition(grads.count == inputs.count,
-                     "backward: '\(op)' returned \(grads.count) gradients for \(inputs.count) inputs")
+        require(grads.count == inputs.count,
+                "backward: '\(op)' returned \(grads.count) gradients for \(inputs.count) inputs")
         for (input, grad) in zip(inputs, grads) where input.requiresGrad {
             guard let grad else { continue }
-            precondition(grad.shape == input.shape,
-                         "backward: '\(op)' produced a gradient of shape \(grad.shape) for an input of shape \(input.shape)")
+            require(grad.shape == input.shape,
+                    "backward: '\(op)' produced a gradient of shape \(grad.shape) for an input of shape \(input.shape)")
         }
         return grads
     }

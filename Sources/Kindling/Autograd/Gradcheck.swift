@@ -135,8 +135,8 @@ public struct GradcheckInputReport: CustomStringConvertible, Sendable {
 /// infinity. `passed` is whether every element agrees (`gradientsAgree`).
 public func gradcheckReport(input: Int, shape: [Int], analytic: [Double], numerical: [Double],
                             atol: Double, rtol: Double) -> GradcheckInputReport {
-    precondition(analytic.count == numerical.count && analytic.count == elementCount(shape),
-                 "gradcheckReport: \(analytic.count) analytic and \(numerical.count) numerical values for shape \(shape)")
+    require(analytic.count == numerical.count && analytic.count == elementCount(shape),
+            "gradcheckReport: \(analytic.count) analytic and \(numerical.count) numerical values for shape \(shape)")
     // BEGIN EXERCISE 7.4 — report the worst element (Lessons/07-gradient-checking.md)
     guard !analytic.isEmpty else {
         return GradcheckInputReport(input: input, worstIndex: [], analytic: 0, numerical: 0, absoluteError: 0,

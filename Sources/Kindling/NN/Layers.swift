@@ -19,8 +19,8 @@ public final class Linear: Module {
     }
 
     public override func forward(_ x: Tensor) -> Tensor {
-        precondition(x.shape.last == weight.shape[1],
-                     "Linear: input \(x.shape) has last axis \(x.shape.last ?? 0), expected \(weight.shape[1])")
+        require(x.shape.last == weight.shape[1],
+                "Linear: input \(x.shape) has last axis \(x.shape.last ?? 0), expected \(weight.shape[1])")
         // BEGIN EXERCISE 8.5 — a linear layer: x·Wᵀ + b (Lessons/08-modules.md)
         let y = x.matmul(weight.transposed())  // a transposed view: BLAS reads it in place
         if let bias { return y + bias }  // [N, out] + [out] broadcasts over the batch
@@ -100,7 +100,7 @@ public final class Dropout: Module {
 
     /// A dropout layer.
     public init(_ p: Float = 0.5) {
-        precondition(p >= 0 && p < 1, "Dropout: p must be in [0, 1), got \(p)")
+        require(p >= 0 && p < 1, "Dropout: p must be in [0, 1), got \(p)")
         self.p = p
         super.init()
     }

@@ -7,8 +7,8 @@ import Glibc
 
 /// Mean squared error: mean((input − target)²).
 public func mseLoss(_ input: Tensor, _ target: Tensor) -> Tensor {
-    precondition(input.shape == target.shape,
-                 "mseLoss: input \(input.shape) and target \(target.shape) must have the same shape")
+    require(input.shape == target.shape,
+            "mseLoss: input \(input.shape) and target \(target.shape) must have the same shape")
     // BEGIN EXERCISE 9.1 — mean squared error (Lessons/09-losses-optimizers.md)
     let diff = input - target
     return (diff * diff).mean()
@@ -81,8 +81,8 @@ public func crossEntropyRow(_ logits: UnsafeBufferPointer<Float>, target: Int,
 /// (probabilities − onehot(targets)) · `scale`, where `probabilities` [N, classes]
 /// holds softmax of each row and `scale` is the upstream gradient over N.
 public func crossEntropyGradient(probabilities: Tensor, targets: [Int], scale: Float) -> Tensor {
-    precondition(probabilities.rank == 2 && probabilities.shape[0] == targets.count,
-                 "crossEntropyGradient: probabilities \(probabilities.shape) need one row per target (\(targets.count))")
+    require(probabilities.rank == 2 && probabilities.shape[0] == targets.count,
+            "crossEntropyGradient: probabilities \(probabilities.shape) need one row per target (\(targets.count))")
     // BEGIN EXERCISE 9.4 — the gradient of cross-entropy: softmax minus one-hot (Lessons/09-losses-optimizers.md)
     let (n, classes) = (probabilities.shape[0], probabilities.shape[1])
     let p = probabilities.contiguous()
@@ -101,8 +101,8 @@ public func crossEntropyGradient(probabilities: Tensor, targets: [Int], scale: F
 /// max(x, 0) − x·y + log(1 + e^(−|x|)), which never overflows (unlike taking
 /// a sigmoid first). `targets` are probabilities in [0, 1], same shape.
 public func binaryCrossEntropyWithLogits(_ logits: Tensor, _ targets: Tensor) -> Tensor {
-    precondition(logits.shape == targets.shape,
-                 "binaryCrossEntropyWithLogits: logits \(logits.shape) and targets \(targets.shape) must have the same shape")
+    require(logits.shape == targets.shape,
+            "binaryCrossEntropyWithLogits: logits \(logits.shape) and targets \(targets.shape) must have the same shape")
     let x = logits.contiguous().detach(), y = targets.contiguous().detach()
     let perElement = zipElements(x, y, op: "binaryCrossEntropyWithLogits") {
         binaryCrossEntropyWithLogits(logit: $0, target: $1)
@@ -127,11 +127,11 @@ public func binaryCrossEntropyWithLogits(logit x: Float, target y: Float) -> Flo
 }
 
 private func checkClassification(_ op: String, _ scores: Tensor, _ targets: [Int]) {
-    precondition(scores.rank == 2, "\(op): scores must be [N, classes], got \(scores.shape)")
-    precondition(scores.shape[0] == targets.count,
-                 "\(op): scores \(scores.shape) has \(scores.shape[0]) rows but there are \(targets.count) targets")
+    require(scores.rank == 2, "\(op): scores must be [N, classes], got \(scores.shape)")
+    require(scores.shape[0] == targets.count,
+            "\(op): scores \(scores.shape) has \(scores.shape[0]) rows but there are \(targets.count) targets")
     let classes = scores.shape[1]
     for t in targets {
-        precondition(t >= 0 && t < classes, "\(op): target \(t) is out of range for \(classes) classes")
+        require(t >= 0 && t < classes, "\(op): target \(t) is out of range for \(classes) classes")
     }
 }

@@ -19,7 +19,7 @@ extension Tensor {
         // BEGIN EXERCISE 6.4 — un-broadcasting: sum a gradient back to a shape (Lessons/06-tensor-autograd.md)
         if shape == target { return self }
         let lead = rank - target.count
-        precondition(lead >= 0, "sumToShape: cannot reduce \(shape) to larger rank \(target)")
+        require(lead >= 0, "sumToShape: cannot reduce \(shape) to larger rank \(target)")
         var axes = Array(0..<lead)
         for i in 0..<target.count where target[i] == 1 && shape[lead + i] != 1 {
             axes.append(lead + i)

@@ -97,19 +97,19 @@ extension Tensor {
     /// input with `weight` of shape [outChannels, inChannels, KH, KW], plus an
     /// optional `bias` of shape [outChannels].
     public func conv2d(_ weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0) -> Tensor {
-        precondition(rank == 4 && weight.rank == 4,
-                     "conv2d: input \(shape) must be [N, C, H, W] and weight \(weight.shape) [O, C, KH, KW]")
-        precondition(shape[1] == weight.shape[1],
-                     "conv2d: input \(shape) has \(shape[1]) channels but weight \(weight.shape) expects \(weight.shape[1])")
-        precondition(stride >= 1 && padding >= 0, "conv2d: stride \(stride) must be ≥ 1 and padding \(padding) ≥ 0")
+        require(rank == 4 && weight.rank == 4,
+                "conv2d: input \(shape) must be [N, C, H, W] and weight \(weight.shape) [O, C, KH, KW]")
+        require(shape[1] == weight.shape[1],
+                "conv2d: input \(shape) has \(shape[1]) channels but weight \(weight.shape) expects \(weight.shape[1])")
+        require(stride >= 1 && padding >= 0, "conv2d: stride \(stride) must be ≥ 1 and padding \(padding) ≥ 0")
         let o = weight.shape[0]
         let g = ConvGeometry(n: shape[0], c: shape[1], h: shape[2], w: shape[3], kh: weight.shape[2], kw: weight.shape[3],
                              stride: stride, padding: padding,
                              oh: convOutputSize(shape[2], kernel: weight.shape[2], stride: stride, padding: padding),
                              ow: convOutputSize(shape[3], kernel: weight.shape[3], stride: stride, padding: padding))
-        precondition(g.oh > 0 && g.ow > 0, "conv2d: kernel \(weight.shape) does not fit input \(shape) with padding \(padding)")
+        require(g.oh > 0 && g.ow > 0, "conv2d: kernel \(weight.shape) does not fit input \(shape) with padding \(padding)")
         if let bias {
-            precondition(bias.shape == [o], "conv2d: bias \(bias.shape) must be [\(o)] for weight \(weight.shape)")
+            require(bias.shape == [o], "conv2d: bias \(bias.shape) must be [\(o)] for weight \(weight.shape)")
         }
         let x = contiguous().detach(), wt = weight.contiguous().detach()
         let plane = g.oh * g.ow
@@ -183,12 +183,12 @@ extension Tensor {
     /// to the position of each window's maximum.
     public func maxPool2d(kernelSize: Int, stride: Int? = nil) -> Tensor {
         let s = stride ?? kernelSize
-        precondition(rank == 4, "maxPool2d: input \(shape) must be [N, C, H, W]")
-        precondition(kernelSize >= 1 && s >= 1, "maxPool2d: kernel \(kernelSize) and stride \(s) must be ≥ 1")
+        require(rank == 4, "maxPool2d: input \(shape) must be [N, C, H, W]")
+        require(kernelSize >= 1 && s >= 1, "maxPool2d: kernel \(kernelSize) and stride \(s) must be ≥ 1")
         let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
         let oh = convOutputSize(h, kernel: kernelSize, stride: s, padding: 0)
         let ow = convOutputSize(w, kernel: kernelSize, stride: s, padding: 0)
-        precondition(oh > 0 && ow > 0, "maxPool2d: kernel \(kernelSize) does not fit input \(shape)")
+        require(oh > 0 && ow > 0, "maxPool2d: kernel \(kernelSize) does not fit input \(shape)")
         let x = contiguous().detach()
         let out = Tensor(storage: Storage(uninitializedCount: n * c * oh * ow), shape: [n, c, oh, ow])
         // For each output, the flat input position of its window's maximum.

@@ -78,7 +78,7 @@ public struct MatmulTiles: Sendable, Equatable {
     public var rows: Int, inner: Int, cols: Int
     /// Tiles of `rows × inner` (A), `inner × cols` (B), `rows × cols` (C).
     public init(rows: Int = 32, inner: Int = 128, cols: Int = 256) {
-        precondition(rows > 0 && inner > 0 && cols > 0, "MatmulTiles: sizes must be positive, got \(rows), \(inner), \(cols)")
+        require(rows > 0 && inner > 0 && cols > 0, "MatmulTiles: sizes must be positive, got \(rows), \(inner), \(cols)")
         (self.rows, self.inner, self.cols) = (rows, inner, cols)
     }
 }
@@ -106,9 +106,9 @@ func blockedKernel(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: Un
 
 /// The sizes (m, k, n) of the product of an m×k and a k×n matrix, checked.
 private func matrixProductSizes(_ a: Tensor, _ b: Tensor, op: String) -> (m: Int, k: Int, n: Int) {
-    precondition(a.rank == 2 && b.rank == 2, "\(op): \(a.shape) × \(b.shape): both operands must be matrices (rank 2)")
-    precondition(a.shape[1] == b.shape[0],
-                 "\(op): \(a.shape) × \(b.shape): inner dimensions \(a.shape[1]) and \(b.shape[0]) differ")
+    require(a.rank == 2 && b.rank == 2, "\(op): \(a.shape) × \(b.shape): both operands must be matrices (rank 2)")
+    require(a.shape[1] == b.shape[0],
+            "\(op): \(a.shape) × \(b.shape): inner dimensions \(a.shape[1]) and \(b.shape[0]) differ")
     return (a.shape[0], a.shape[1], b.shape[1])
 }
 
@@ -188,7 +188,7 @@ func gemm(_ a: UnsafePointer<Float>, _ aRowStride: Int, _ aColStride: Int,
           _ c: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int, accumulate: Bool = false) {
     guard let opA = blasOperand(rows: m, cols: k, rowStride: aRowStride, colStride: aColStride),
           let opB = blasOperand(rows: k, cols: n, rowStride: bRowStride, colStride: bColStride) else {
-        preconditionFailure("gemm: operands must be BLAS-compatible views")
+        fatalError("gemm: operands must be BLAS-compatible views")
     }
     let threads: Int32 = m * n * k < blasThreadingThreshold ? 1 : Int32(activeProcessorCount)
     if openblas_get_num_threads() != threads { openblas_set_num_threads(threads) }
@@ -230,7 +230,7 @@ extension Tensor {
     /// - matrix × matrix → matrix;
     /// - batched (rank ≥ 3) → a product per batch entry, batch axes broadcast.
     public func matmul(_ other: Tensor) -> Tensor {
-        precondition(rank >= 1 && other.rank >= 1, "matmul: \(shape) × \(other.shape): scalars cannot be multiplied as matrices")
+        require(rank >= 1 && other.rank >= 1, "matmul: \(shape) × \(other.shape): scalars cannot be multiplied as matrices")
         // Vectors become 1×k or k×1 matrices; the extra axis is removed afterwards.
         if rank == 1 && other.rank == 1 {
             return unsqueezed(axis: 0).matmul(other.unsqueezed(axis: 1)).reshaped([])
@@ -240,7 +240,7 @@ extension Tensor {
 
         let (m, k) = (shape[rank - 2], shape[rank - 1])
         let (k2, n) = (other.shape[other.rank - 2], other.shape[other.rank - 1])
-        precondition(k == k2, "matmul: \(shape) × \(other.shape): inner dimensions \(k) and \(k2) differ")
+        require(k == k2, "matmul: \(shape) × \(other.shape): inner dimensions \(k) and \(k2) differ")
         let batch = rank == 2 && other.rank == 2
             ? [] : broadcastShapes(Array(shape.dropLast(2)), Array(other.shape.dropLast(2)), op: "matmul")
         let a = Tensor.blasReadable(self), b = Tensor.blasReadable(other)

@@ -204,7 +204,7 @@ extension Tensor {
     }
 
     private func extreme(axes: [Int]?, keepdim: Bool, op: String, largest: Bool) -> Tensor {
-        precondition(count > 0, "\(op): cannot reduce an empty tensor of shape \(shape)")
+        require(count > 0, "\(op): cannot reduce an empty tensor of shape \(shape)")
         let ax = reductionAxes(axes, op: op)
         // Reduce one axis at a time; each step records its own backward.
         var r = self
@@ -261,8 +261,8 @@ extension Tensor {
     func argExtreme(axis: Int, largest: Bool) -> Tensor {
         let op = largest ? "argmax" : "argmin"
         let a = normalizedAxis(axis, rank: rank, op: op)
-        precondition(rank > 0, "\(op): a scalar has no axis \(axis) to search along")
-        precondition(shape[a] > 0, "\(op): axis \(axis) of shape \(shape) is empty")
+        require(rank > 0, "\(op): a scalar has no axis \(axis) to search along")
+        require(shape[a] > 0, "\(op): axis \(axis) of shape \(shape) is empty")
         let x = contiguous()
         let (outer, n, inner) = reductionLayout(shape, axis: a)
         var outShape = shape

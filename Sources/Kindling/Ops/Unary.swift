@@ -90,7 +90,7 @@ extension Tensor {
     /// Each element limited to `[min, max]`. The gradient passes where the
     /// input was inside the range and is 0 where it was clipped.
     public func clamp(min lo: Float = -.infinity, max hi: Float = .infinity) -> Tensor {
-        precondition(lo <= hi, "clamp: min \(lo) is greater than max \(hi)")
+        require(lo <= hi, "clamp: min \(lo) is greater than max \(hi)")
         let out = mapElements(self) { Swift.min(Swift.max($0, lo), hi) }
         return Tensor.record(out, op: "clamp", inputs: [self]) { g in
             [g * mapElements(self) { $0 >= lo && $0 <= hi ? 1 : 0 }]

@@ -18,7 +18,7 @@ open class Optimizer {
     /// An optimizer over `parameters` (each must be a contiguous leaf).
     public init(parameters: [Tensor], learningRate: Float) {
         for p in parameters {
-            precondition(p.isLeaf && p.isContiguous, "Optimizer: parameters must be contiguous leaf tensors")
+            require(p.isLeaf && p.isContiguous, "Optimizer: parameters must be contiguous leaf tensors")
         }
         self.parameters = parameters
         self.learningRate = learningRate
@@ -75,7 +75,7 @@ public final class SGD: Optimizer {
     /// An SGD optimizer.
     public init(parameters: [Tensor], learningRate: Float, momentum: Float = 0, weightDecay: Float = 0,
                 nesterov: Bool = false) {
-        precondition(!nesterov || momentum > 0, "SGD: Nesterov momentum needs momentum > 0")
+        require(!nesterov || momentum > 0, "SGD: Nesterov momentum needs momentum > 0")
         self.momentum = momentum
         self.weightDecay = weightDecay
         self.nesterov = nesterov

@@ -65,8 +65,8 @@ public func broadcastShapes(_ a: [Int], _ b: [Int], op: String = "broadcast") ->
         // Align at the last axis: a shorter shape counts as having leading 1s.
         let da = i < rank - a.count ? 1 : a[i - (rank - a.count)]
         let db = i < rank - b.count ? 1 : b[i - (rank - b.count)]
-        precondition(da == db || da == 1 || db == 1,
-                     "\(op): shapes \(a) and \(b) cannot be broadcast together (axis \(i): \(da) vs \(db))")
+        require(da == db || da == 1 || db == 1,
+                "\(op): shapes \(a) and \(b) cannot be broadcast together (axis \(i): \(da) vs \(db))")
         result[i] = da == 1 ? db : da
     }
     return result
@@ -82,13 +82,13 @@ public func broadcastShapes(_ a: [Int], _ b: [Int], op: String = "broadcast") ->
 public func broadcastStrides(shape: [Int], strides: [Int], to target: [Int]) -> [Int] {
     // BEGIN EXERCISE 3.2 — stride 0: read a small tensor as a broadcast one (Lessons/03-broadcasting.md)
     let lead = target.count - shape.count
-    precondition(lead >= 0, "expand: cannot expand \(shape) to fewer dimensions \(target)")
+    require(lead >= 0, "expand: cannot expand \(shape) to fewer dimensions \(target)")
     var result = [Int](repeating: 0, count: target.count)  // new leading axes: stride 0
     for i in 0..<shape.count {
         if shape[i] == target[lead + i] {
             result[lead + i] = strides[i]
         } else {
-            precondition(shape[i] == 1, "expand: shape \(shape) cannot be expanded to \(target)")
+            require(shape[i] == 1, "expand: shape \(shape) cannot be expanded to \(target)")
             result[lead + i] = 0  // a stretched size-1 axis: stride 0
         }
     }
@@ -100,7 +100,7 @@ public func broadcastStrides(shape: [Int], strides: [Int], to target: [Int]) -> 
 /// trapping with a message naming `op` when it is out of range.
 public func normalizedAxis(_ axis: Int, rank: Int, op: String) -> Int {
     let a = axis < 0 ? axis + rank : axis
-    precondition(a >= 0 && a < max(rank, 1), "\(op): axis \(axis) is out of range for a tensor of rank \(rank)")
+    require(a >= 0 && a < max(rank, 1), "\(op): axis \(axis) is out of range for a tensor of rank \(rank)")
     return a
 }
 
