@@ -126,10 +126,12 @@ extension Course {
     # make test         build and run every lesson's tests (unfinished exercises fail with their message)
     # make lesson N=1   one lesson's tests
     # make demo         train an MLP on Fashion-MNIST with YOUR framework
+    # make status       which exercises still hold their stub
 
     SWIFT ?= swift
+    STUB = Exercise [0-9]+\\.[0-9]+ is not done yet
 
-    .PHONY: deps test lesson demo
+    .PHONY: deps test lesson demo status
 
     deps:
     \t@bash scripts/install-deps.sh
@@ -143,6 +145,15 @@ extension Course {
 
     demo: deps
     \t$(SWIFT) run -c release kindling train
+
+    status:
+    \t@total=$$(grep -rh 'BEGIN EXERCISE' Exercises/Kindling | wc -l); \\
+    \tleft=$$(grep -rhoE '$(STUB)' Exercises/Kindling | sort -u | wc -l); \\
+    \techo "$$((total - left)) of $$total exercises have your code in place of their stub ('make test' says whether it is right)."; \\
+    \tif [ $$left -gt 0 ]; then \\
+    \t  echo "Still a stub:"; \\
+    \t  grep -rhoE '$(STUB): [^—"]*' Exercises/Kindling | sed -E 's/^Exercise ([0-9.]+) is not done yet: (.*[^ ]) *$$/  \\1  \\2/' | sort -uV; \\
+    \tfi
 
     """
 
@@ -165,6 +176,7 @@ extension Course {
        `// END EXERCISE` markers. Write only between the markers: that is what gets graded.
     3. Check with `swift test --filter Lesson01` (or one exercise: `--filter Exercise_1_3`).
        The run stops at the first unfinished exercise and says which one.
+    4. `make status` lists the exercises that still hold their stub.
 
     To run a lesson's example yourself, paste it into `Sources/scratch/main.swift` and run
     `swift run scratch`.
