@@ -56,6 +56,15 @@ struct Bench: ParsableCommand {
 /// Seconds since some fixed point, for timing.
 func now() -> Double { Date().timeIntervalSinceReferenceDate }
 
+/// The seconds each of `repeats` runs of `body` took, sorted (fastest first).
+func sortedTimes(_ repeats: Int, _ body: () -> Void) -> [Double] {
+    (0..<repeats).map { _ in
+        let start = now()
+        body()
+        return now() - start
+    }.sorted()
+}
+
 /// One epoch of plain SGD (batch 64, shuffled) and the test accuracy after it.
 func epochBenchmark(_ makeModel: () -> Sequential, lr: Float, train: TensorDataset, test: TensorDataset) -> (Double, Double) {
     manualSeed(0)
@@ -87,13 +96,8 @@ func tinyForwardBackward() -> Double {
 func matmulGflops() -> Double {
     let a = Tensor.randn([1024, 1024]), b = Tensor.randn([1024, 1024])
     _ = a.matmul(b)
-    var times: [Double] = []
-    for _ in 0..<10 {
-        let start = now()
-        _ = a.matmul(b)
-        times.append(now() - start)
-    }
-    let median = times.sorted()[times.count / 2]
+    let times = sortedTimes(10) { _ = a.matmul(b) }
+    let median = times[times.count / 2]
     return 2 * pow(1024, 3) / median / 1e9
 }
 
@@ -115,12 +119,7 @@ func lessonMatmulGflops(_ n: Int) -> [(String, Double)] {
         }
         // The naive loop is slow enough that one more run is plenty.
         let repeats = name == "naive" ? 1 : 3
-        var best = Double.infinity
-        for _ in 0..<repeats {
-            let start = now()
-            _ = product(a, b)
-            best = Swift.min(best, now() - start)
-        }
+        let best = sortedTimes(repeats) { _ = product(a, b) }[0]
         return (name, 2 * pow(Double(n), 3) / best / 1e9)
     }
 }
@@ -129,11 +128,6 @@ func lessonMatmulGflops(_ n: Int) -> [(String, Double)] {
 func elementwiseMilliseconds() -> Double {
     let x = Tensor.randn([4_194_304]), y = Tensor.randn([4_194_304])
     _ = x * y + x
-    var times: [Double] = []
-    for _ in 0..<20 {
-        let start = now()
-        _ = x * y + x
-        times.append(now() - start)
-    }
-    return times.sorted()[times.count / 2] * 1e3
+    let times = sortedTimes(20) { _ = x * y + x }
+    return times[times.count / 2] * 1e3
 }

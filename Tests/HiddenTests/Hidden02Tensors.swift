@@ -9,24 +9,6 @@ import Kindling
 
 // MARK: - The tests' own reference arithmetic (independent of the exercises)
 
-/// Every multi-index of `shape` in row-major order.
-private func indicesOf(_ shape: [Int]) -> [[Int]] {
-    var result: [[Int]] = [[]]
-    for n in shape { result = result.flatMap { prefix in (0..<n).map { prefix + [$0] } } }
-    return result
-}
-
-/// Row-major strides written out by hand (size 0 counts as 1, as in PyTorch).
-private func referenceStrides(_ shape: [Int]) -> [Int] {
-    var strides = [Int](repeating: 1, count: shape.count)
-    var step = 1
-    for axis in shape.indices.reversed() {
-        strides[axis] = step
-        step *= Swift.max(shape[axis], 1)
-    }
-    return strides
-}
-
 /// Contiguity by brute force: row-major traversal reads slots 0, 1, 2, … (relative to the offset).
 private func referenceContiguous(shape: [Int], strides: [Int]) -> Bool {
     var expected = 0

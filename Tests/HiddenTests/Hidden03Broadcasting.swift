@@ -12,18 +12,6 @@ import Kindling
 
 // MARK: - The tests' own reference (independent of the exercises)
 
-/// Every multi-index of `shape` in row-major order.
-private func indicesOf(_ shape: [Int]) -> [[Int]] {
-    var result: [[Int]] = [[]]
-    for n in shape { result = result.flatMap { prefix in (0..<n).map { prefix + [$0] } } }
-    return result
-}
-
-/// The row-major position of `index` in `shape`.
-private func position(_ index: [Int], _ shape: [Int]) -> Int {
-    zip(index, shape).reduce(0) { $0 * $1.1 + $1.0 }
-}
-
 /// `values` (row-major, `shape`) broadcast to `target` by the rule itself.
 private func broadcastValues(_ values: [Float], _ shape: [Int], to target: [Int]) -> [Float] {
     let lead = target.count - shape.count
@@ -213,7 +201,7 @@ private func expectForward(_ what: String, _ actual: Tensor, _ expected: [Float]
             if visits[k][0] != expected[k][0] { hint = " — i counts the elements 0, 1, 2, … in row-major order" }
             else if k > 0 && visits[k][1] != expected[k][1] && visits[k][2] == expected[k][2] { hint = " — A's offset went wrong while B's did not: does A get its own strides?" }
             else if k > 0 { hint = " — when an axis rolls over to 0, take back strides[axis] · shape[axis] from that operand's offset (both operands!)" }
-            Issue.record("\(label): visit \(k) (element \(multiIndex(k, shape: shape))) should be [i, pa, pb] = \(expected[k]), got \(visits[k])\(hint)",
+            Issue.record("\(label): visit \(k) (element \(rowMajorIndex(k, shape: shape))) should be [i, pa, pb] = \(expected[k]), got \(visits[k])\(hint)",
                          sourceLocation: sourceLocation)
         }
         return false

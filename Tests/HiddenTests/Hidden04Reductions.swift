@@ -10,18 +10,6 @@ import Kindling
 
 // MARK: - The tests' own reference (independent of the exercises)
 
-/// Every multi-index of `shape` in row-major order.
-private func indicesOf(_ shape: [Int]) -> [[Int]] {
-    var result: [[Int]] = [[]]
-    for n in shape { result = result.flatMap { prefix in (0..<n).map { prefix + [$0] } } }
-    return result
-}
-
-/// The row-major position of `index` in `shape`.
-private func position(_ index: [Int], _ shape: [Int]) -> Int {
-    zip(index, shape).reduce(0) { $0 * $1.1 + $1.0 }
-}
-
 /// The rows along `axis` of row-major `values` of `shape`, in the order of the kept positions.
 private func rowsAlong(_ values: [Float], _ shape: [Int], axis: Int) -> [[Float]] {
     var kept = shape

@@ -12,19 +12,6 @@ import Kindling
 
 // MARK: - The tests' own reference (independent of the exercises)
 
-/// Row-major A (m×k) × B (k×n), summed in Double.
-private func product(_ a: [Float], _ b: [Float], m: Int, k: Int, n: Int) -> [Float] {
-    var c = [Float](repeating: 0, count: m * n)
-    for i in 0..<m {
-        for j in 0..<n {
-            var total = 0.0
-            for p in 0..<k { total += Double(a[i * k + p]) * Double(b[p * n + j]) }
-            c[i * n + j] = Float(total)
-        }
-    }
-    return c
-}
-
 /// Small random integers as Floats: sums of their products are exact in Float.
 private func smallIntegers(_ count: Int, _ g: inout SeededGenerator) -> [Float] {
     (0..<count).map { _ in Float(Int.random(in: -5...5, using: &g)) }
@@ -65,7 +52,7 @@ private func lastTermOnly(_ a: [Float], _ b: [Float], m: Int, k: Int, n: Int) ->
         let big = randomMatrix([6, 9], &g)
         let a = big.sliced(axis: 1, from: 1, step: 2).sliced(axis: 0, from: 2)   // [4, 4], strides [9, 2], offset 19
         let b = randomMatrix([5, 4], &g).transposed()                            // [4, 5], strides [1, 4]
-        let expected = product(a.toArray(), b.toArray(), m: 4, k: 4, n: 5)
+        let expected = referenceProduct(a.toArray(), b.toArray(), m: 4, k: 4, n: 5)
         expectValues("naiveMatmul of a sliced view (strides \(a.strides), offset \(a.offset)) and a transposed one (strides \(b.strides))",
                      naiveMatmul(a, b), expected, shape: [4, 5])
     }
@@ -95,7 +82,7 @@ private func lastTermOnly(_ a: [Float], _ b: [Float], m: Int, k: Int, n: Int) ->
         for (m, k, n) in [(1, 7, 3), (5, 2, 1), (3, 3, 8), (9, 4, 2), (2, 11, 5)] {
             let a = smallIntegers(m * k, &g), b = smallIntegers(k * n, &g)
             expectValues("naiveMatmul [\(m), \(k)] × [\(k), \(n)]", naiveMatmul(Tensor(a, shape: [m, k]), Tensor(b, shape: [k, n])),
-                         product(a, b, m: m, k: k, n: n), shape: [m, n])
+                         referenceProduct(a, b, m: m, k: k, n: n), shape: [m, n])
         }
     }
 }
@@ -144,7 +131,7 @@ private func lastTermOnly(_ a: [Float], _ b: [Float], m: Int, k: Int, n: Int) ->
             let b = randomMatrix([k, n], &g)
             let (av, bv) = (a.toArray(), b.toArray())
             expectValues("reorderedMatmul [\(m), \(k)] (a transposed view) × [\(k), \(n)]", reorderedMatmul(a, b),
-                         product(av, bv, m: m, k: k, n: n), shape: [m, n], hints: [lastTermOnly(av, bv, m: m, k: k, n: n), .transposed])
+                         referenceProduct(av, bv, m: m, k: k, n: n), shape: [m, n], hints: [lastTermOnly(av, bv, m: m, k: k, n: n), .transposed])
         }
     }
 
@@ -172,7 +159,7 @@ private func lastTermOnly(_ a: [Float], _ b: [Float], m: Int, k: Int, n: Int) ->
         let (m, k, n) = (37, 29, 41)
         let a = randomMatrix([m, k], &g), b = randomMatrix([k, n], &g)
         let (av, bv) = (a.toArray(), b.toArray())
-        let expected = product(av, bv, m: m, k: k, n: n)
+        let expected = referenceProduct(av, bv, m: m, k: k, n: n)
         for tiles in [MatmulTiles(rows: 8, inner: 8, cols: 8), MatmulTiles(rows: 5, inner: 7, cols: 11),
                       MatmulTiles(rows: 64, inner: 1, cols: 3), MatmulTiles(rows: 1, inner: 64, cols: 64),
                       MatmulTiles(rows: 36, inner: 28, cols: 40)] {
@@ -192,7 +179,7 @@ private func lastTermOnly(_ a: [Float], _ b: [Float], m: Int, k: Int, n: Int) ->
     @Test func tilesExactlyTheSizeAndOneMore() {
         var g = SeededGenerator(seed: 532)
         let a = randomMatrix([16, 16], &g), b = randomMatrix([16, 16], &g)
-        let expected = product(a.toArray(), b.toArray(), m: 16, k: 16, n: 16)
+        let expected = referenceProduct(a.toArray(), b.toArray(), m: 16, k: 16, n: 16)
         for t in [4, 8, 16, 17] {
             expectValues("blockedMatmul 16×16 with \(t)×\(t)×\(t) tiles", blockedMatmul(a, b, tiles: MatmulTiles(rows: t, inner: t, cols: t)),
                          expected, shape: [16, 16], hints: [.skippedEdgeTile])
@@ -291,7 +278,7 @@ private func someBLASLayoutExists(rows: Int, cols: Int, rowStride: Int, colStrid
         for (leftName, left) in views {
             for (rightName, right) in rights {
                 let m = left.shape[0]
-                let expected = product(left.toArray(), right.toArray(), m: m, k: 6, n: 3)
+                let expected = referenceProduct(left.toArray(), right.toArray(), m: m, k: 6, n: 3)
                 expectValues("matmul of \(leftName) [\(m), 6] (strides \(left.strides)) × \(rightName) [6, 3] (strides \(right.strides))",
                              left.matmul(right), expected, shape: [m, 3])
             }
@@ -359,11 +346,11 @@ private func expectedOffsets(shape: [Int], strides: [Int], offset: Int, batch: [
             let batch = (try? broadcastShapesOrNil(Array(sa.dropLast(2)), Array(sb.dropLast(2)))) ?? []
             let (m, k, n) = (sa[sa.count - 2], sa[sa.count - 1], sb[sb.count - 1])
             var expected: [Float] = []
-            let aOffsets = expectedOffsets(shape: Array(sa.dropLast(2)), strides: Array(contiguousStridesOf(sa).dropLast(2)), offset: 0, batch: batch)
-            let bOffsets = expectedOffsets(shape: Array(sb.dropLast(2)), strides: Array(contiguousStridesOf(sb).dropLast(2)), offset: 0, batch: batch)
+            let aOffsets = expectedOffsets(shape: Array(sa.dropLast(2)), strides: Array(referenceStrides(sa).dropLast(2)), offset: 0, batch: batch)
+            let bOffsets = expectedOffsets(shape: Array(sb.dropLast(2)), strides: Array(referenceStrides(sb).dropLast(2)), offset: 0, batch: batch)
             let av = a.toArray(), bv = b.toArray()
             for (oa, ob) in zip(aOffsets, bOffsets) {
-                expected += product(Array(av[oa..<(oa + m * k)]), Array(bv[ob..<(ob + k * n)]), m: m, k: k, n: n)
+                expected += referenceProduct(Array(av[oa..<(oa + m * k)]), Array(bv[ob..<(ob + k * n)]), m: m, k: k, n: n)
             }
             expectValues("matmul \(sa) × \(sb)", c, expected, shape: batch + [m, n])
         }
@@ -378,12 +365,12 @@ private func expectedOffsets(shape: [Int], strides: [Int], offset: Int, batch: [
         for t in 0..<2 {
             let at = a.selected(axis: 0, index: t), wt = weights.selected(axis: 0, index: t)
             expectValues("matmul of a transposed batch [2, 3, 4] (strides \(a.strides)) × [2, 4, 5], batch entry \(t)",
-                         c.selected(axis: 0, index: t), product(at.toArray(), wt.toArray(), m: 3, k: 4, n: 5), shape: [3, 5])
+                         c.selected(axis: 0, index: t), referenceProduct(at.toArray(), wt.toArray(), m: 3, k: 4, n: 5), shape: [3, 5])
         }
         let v = Tensor([1, 2, 3])
         let left = v.matmul(b)  // [3] × [2, 3, 5] → [2, 5]
         var expected: [Float] = []
-        for t in 0..<2 { expected += product([1, 2, 3], b.selected(axis: 0, index: t).toArray(), m: 1, k: 3, n: 5) }
+        for t in 0..<2 { expected += referenceProduct([1, 2, 3], b.selected(axis: 0, index: t).toArray(), m: 1, k: 3, n: 5) }
         expectValues("a vector [3] × a batch [2, 3, 5] (a permuted view)", left, expected, shape: [2, 5])
     }
 
@@ -393,13 +380,3 @@ private func expectedOffsets(shape: [Int], strides: [Int], offset: Int, batch: [
     }
 }
 
-/// Row-major strides written out by the test.
-private func contiguousStridesOf(_ shape: [Int]) -> [Int] {
-    var strides = [Int](repeating: 1, count: shape.count)
-    var step = 1
-    for axis in shape.indices.reversed() {
-        strides[axis] = step
-        step *= Swift.max(shape[axis], 1)
-    }
-    return strides
-}

@@ -3,8 +3,9 @@
 // - what was computed (and its shape) against what was expected;
 // - where: the worst element, its index, the error there and the tolerance;
 // - and, when the numbers look like a known mistake, a hint naming it.
-// (Nothing here calls the library's own shape helpers: they may be a
-// learner's unfinished exercises.)
+// (Nothing here calls the library's shape helpers that are exercises: they
+// may be a learner's unfinished code. `rowMajorIndex` is finished library
+// code in every workspace.)
 import Kindling
 import Testing
 
@@ -83,7 +84,7 @@ func expectValues(_ what: String, _ actual: Tensor?, _ expected: [Float], shape:
             }
         }
         guard worst.index >= 0 else { return }
-        let index = multiIndex(worst.index, shape: shape)
+        let index = rowMajorIndex(worst.index, shape: shape)
         lines.append("\(what): \(values.count) values of shape \(shape); the worst is at \(index): expected \(expected[worst.index]), got \(values[worst.index]).")
         lines.append("Max absolute error \(worst.error) > tolerance \(worst.allowed) (atol \(atol) + rtol \(rtol)·|expected|).")
     }
@@ -101,13 +102,3 @@ func expectGradient(of name: String, _ input: Tensor, _ expected: [Float], atol:
                  sourceLocation: sourceLocation)
 }
 
-/// Row-major multi-index of a flat position.
-func multiIndex(_ flat: Int, shape: [Int]) -> [Int] {
-    var rest = flat
-    var index = [Int](repeating: 0, count: shape.count)
-    for axis in stride(from: shape.count - 1, through: 0, by: -1) where shape[axis] > 0 {
-        index[axis] = rest % shape[axis]
-        rest /= shape[axis]
-    }
-    return index
-}

@@ -14,6 +14,6 @@ import Testing
         #expect(MistakeHint.unbroadcast.matches([Float](repeating: 1, count: 12), [4, 3], [4, 4, 4], [3]))
         #expect(MistakeHint.transposed.matches([1, 4, 2, 5, 3, 6], [3, 2], e, [2, 3]))
         #expect(!MistakeHint.transposed.matches(e, [2, 3], e, [2, 3]))
-        #expect(multiIndex(5, shape: [2, 3]) == [1, 2])
+        #expect(rowMajorIndex(5, shape: [2, 3]) == [1, 2])
     }
 }
