@@ -26,11 +26,19 @@ train-cnn: build
 bench: build
 	$(SWIFT) run -c release kindling bench
 
+# Every step of `make test` runs under scripts/watchdog.sh: if a step's
+# processes use no CPU for $(STALL) s (a deadlock), or the step runs past its
+# --limit, the watchdog prints every thread's stack of every process in the
+# step, kills them, and the step fails (status 124) — in minutes, not at
+# CI's time limit.
+STALL ?= 300
+WATCHDOG = bash scripts/watchdog.sh --stall $(STALL)
+
 test: deps
-	$(SWIFT) build --build-tests
-	$(SWIFT) run --skip-build grader sync --check
-	$(SWIFT) test --skip-build
-	$(SWIFT) run --skip-build grader verify
+	$(WATCHDOG) --limit 2400 --name "swift build --build-tests" -- $(SWIFT) build --build-tests
+	$(WATCHDOG) --limit 600 --name "grader sync --check" -- $(SWIFT) run --skip-build grader sync --check
+	$(WATCHDOG) --limit 1800 --name "swift test" -- $(SWIFT) test --skip-build
+	$(WATCHDOG) --limit 2400 --name "grader verify" -- $(SWIFT) run --skip-build grader verify
 
 # The course's payoff: the learner's workspace with every exercise filled in
 # (from Solutions/) trains the MLP — on the learner's own framework.

@@ -26,6 +26,7 @@ let package = Package(
         .executable(name: "kindling", targets: ["kindling"]),
         .executable(name: "grader", targets: ["grader"]),
         .executable(name: "scratch", targets: ["scratch"]),
+        .executable(name: "kindling-sandbox", targets: ["kindling-sandbox"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -77,6 +78,12 @@ let package = Package(
         .target(
             name: "CSandbox",
             path: "Sources/CSandbox"
+        ),
+        // The small C program that starts each sandboxed test (limits, user,
+        // namespaces), so that the grader itself never forks.
+        .executableTarget(
+            name: "kindling-sandbox",
+            path: "Sources/kindling-sandbox"
         ),
         .target(
             name: "GraderKit",

@@ -3,7 +3,8 @@
 # As root it runs apt-get itself; otherwise it prints the exact command to run.
 set -euo pipefail
 
-packages=(libopenblas-dev libgraphviz-dev zlib1g-dev dataset-fashion-mnist pkg-config)
+# gdb: scripts/watchdog.sh uses it to print every thread's stack when a test hangs.
+packages=(libopenblas-dev libgraphviz-dev zlib1g-dev dataset-fashion-mnist pkg-config gdb)
 missing=()
 for p in "${packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -174,6 +174,8 @@ public struct SandboxOutcome: Sendable {
     public var stderrTruncated: Bool
     /// What arrived on the result channel (descriptor 3 in the child).
     public var channel: Data
+    /// What arrived on the observation channel (descriptor 4 in the child).
+    public var observations: Data
     /// Wall-clock seconds from start to the end of the process.
     public var wallSeconds: Double
     /// CPU seconds, user + system, of the process and its waited-for children.
@@ -184,6 +186,8 @@ public struct SandboxOutcome: Sendable {
     public var hitWallLimit: Bool
     /// Whether the kernel stopped it at the CPU-time limit.
     public var hitCPULimit: Bool
+    /// Whether it ran in namespaces of its own (`SandboxIsolation.namespaces`).
+    public var isolated: Bool
     /// The limits it ran under.
     public var limits: SandboxLimits
 }
@@ -214,51 +218,108 @@ public func signalName(_ signal: Int32) -> String {
     }
 }
 
+/// How much of the machine a sandboxed program can see.
+public enum SandboxIsolation: Sendable, Equatable {
+    /// Namespaces of its own (root only; see `kindling-sandbox --isolate`):
+    /// a root holding only `/usr`, `/etc`, the program's own folder and the
+    /// Swift runtime, read-only; an empty private `/tmp` and `/dev/shm` of
+    /// `tmpBytes` (a quarter of it) that vanish with it; a `/proc` showing
+    /// only its own processes; no network. Every process it starts dies with
+    /// it, and is reaped before the call returns.
+    case namespaces(tmpBytes: Int)
+    /// The machine as the user it runs as sees it.
+    case none
+
+    /// Namespaces (64 MiB of `/tmp`) when this process is root and the
+    /// kernel allows them (`sandboxIsolationProblem` is nil), otherwise none.
+    public static var automatic: SandboxIsolation {
+        sandboxIsolationProblem == nil ? .namespaces(tmpBytes: 64 << 20) : .none
+    }
+}
+
+/// Why sandboxed programs cannot be isolated here ("not root", or the
+/// helper's failure), or nil when they can. Checked once, by starting
+/// `/bin/true` isolated.
+public let sandboxIsolationProblem: String? = {
+    guard geteuid() == 0 else { return "the grader is not running as root" }
+    let probe = runSandboxed(executable: "/bin/true", limits: SandboxLimits(wallSeconds: 30),
+                             isolation: .namespaces(tmpBytes: 1 << 20))
+    if case .exited(0) = probe.termination { return nil }
+    return "starting a program in namespaces of its own failed (\(probe.termination))"
+}()
+
+/// The helper program that starts sandboxed programs: `$KINDLING_SANDBOX_HELPER`,
+/// or `kindling-sandbox` beside this executable (SwiftPM builds both into
+/// the same folder).
+public func sandboxHelperPath() -> String {
+    if let path = ProcessInfo.processInfo.environment["KINDLING_SANDBOX_HELPER"], !path.isEmpty { return path }
+    let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    return URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent("kindling-sandbox").path
+}
+
+/// The folder of the Swift toolchain this process runs on (e.g.
+/// `/opt/swift/usr`), found from where `libswiftCore.so` is mapped: a
+/// Swift test binary needs its runtime libraries and its crash backtracer
+/// (`libexec/swift/linux/swift-backtrace`) inside the sandbox. Nil when the
+/// runtime lives in the system's own folders.
+let swiftToolchainFolder: String? = {
+    guard let maps = try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8) else { return nil }
+    for line in maps.split(separator: "\n") where line.hasSuffix("/libswiftCore.so") {
+        guard let slash = line.firstIndex(of: "/") else { continue }
+        // …/usr/lib/swift/linux/libswiftCore.so → …/usr
+        var url = URL(fileURLWithPath: String(line[slash...]))
+        for _ in 0..<4 { url.deleteLastPathComponent() }
+        let path = url.path
+        return systemFolders.contains { path == $0 || path.hasPrefix($0 + "/") } ? nil : path
+    }
+    return nil
+}()
+
+/// Folders every isolated sandbox shows anyway.
+private let systemFolders = ["/usr", "/bin", "/lib", "/lib64", "/sbin", "/etc"]
+
 /// Runs `executable` in a confined child process and waits for it.
 ///
-/// The child runs in its own session and process group, with stdin from
-/// `/dev/null`, stdout and stderr into private files (kept up to
-/// `limits.outputBytes` each; writes past `limits.fileBytes` fail rather
-/// than kill), a pipe as descriptor 3 — the result channel, read
-/// concurrently so a chatty writer never blocks — and no other inherited
-/// descriptor. It gets exactly
-/// `environment`, CPU, address-space, process and file-size limits, no core
-/// files, and, when `user` is given (this process must be root), that uid and
-/// gid with no supplementary groups; descriptor 3 is handed to that user so
-/// it can be reopened as `/dev/fd/3`.
+/// The child is started by the helper `kindling-sandbox` (see
+/// `sandboxHelperPath()`; never by `fork` in this process). It runs in its
+/// own session and process group, with stdin from `/dev/null`, stdout and
+/// stderr into private files (kept up to `limits.outputBytes` each; writes
+/// past `limits.fileBytes` fail rather than kill), two pipes — descriptor 3,
+/// the result channel, and 4, the observation channel — read concurrently
+/// so a chatty writer never blocks, and no other inherited descriptor. It
+/// gets exactly `environment`, CPU, address-space, process and file-size
+/// limits, no core files, and, when `user` is given (this process must be
+/// root), that uid and gid with no supplementary groups.
 ///
-/// At the wall-clock limit the whole process group is killed with SIGKILL;
-/// after the program ends the group is killed anyway (stray children), and
-/// for a `dedicated` user every process of that uid.
+/// With `isolation` `.namespaces` it also gets a filesystem, process table
+/// and network of its own (see `SandboxIsolation`); its working folder is
+/// its private `/tmp` unless `workingDirectory` names a folder it can see.
+/// Every process it started is gone when this returns. Without isolation,
+/// the working folder is a fresh one (owned by `user`) unless
+/// `workingDirectory` is given, and at the end the process group is killed,
+/// and for a `dedicated` user every process of that uid.
 ///
-/// The process limit counts every process and thread of the real user, so
-/// it is set to what that user already has plus `limits.processes`. The
-/// user is `user` — best a dedicated one, whose count is the sandbox's
-/// alone — or, without one, the caller: then anything lower would stop the
-/// program from starting threads, and as root the kernel does not enforce
-/// the limit at all.
+/// The process limit counts every process and thread of the real user. A
+/// dedicated user's count is the sandbox's alone and starts at zero when
+/// isolated, so the limit is exactly `limits.processes`; otherwise it is set
+/// to what the user already has plus `limits.processes`.
 ///
-/// - Parameters:
-///   - executable: absolute path of the program.
-///   - arguments: its arguments, without `argv[0]`.
-///   - environment: its whole environment.
-///   - workingDirectory: where it runs; `nil` makes a fresh empty folder
-///     (owned by `user`) and removes it afterwards.
-///   - limits: the resource limits.
-///   - user: the identity to run as, or `nil` to keep the caller's.
 /// - Returns: how it went; `.failedToStart` when it could not be started.
 public func runSandboxed(executable: String, arguments: [String] = [], environment: [String: String] = [:],
                          workingDirectory: String? = nil, limits: SandboxLimits = SandboxLimits(),
-                         user: SandboxUser? = nil) -> SandboxOutcome {
+                         user: SandboxUser? = nil, isolation: SandboxIsolation = .none) -> SandboxOutcome {
+    var isolated = false
+    var tmpBytes = 0
+    if case .namespaces(let bytes) = isolation { isolated = true; tmpBytes = bytes }
     var outcome = SandboxOutcome(termination: .failedToStart(""), stdout: Data(), stderr: Data(),
-                                 stdoutTruncated: false, stderrTruncated: false, channel: Data(),
+                                 stdoutTruncated: false, stderrTruncated: false, channel: Data(), observations: Data(),
                                  wallSeconds: 0, cpuSeconds: 0, maxResidentBytes: 0,
-                                 hitWallLimit: false, hitCPULimit: false, limits: limits)
+                                 hitWallLimit: false, hitCPULimit: false, isolated: isolated, limits: limits)
     func fail(_ reason: String) -> SandboxOutcome {
         outcome.termination = .failedToStart(reason)
         return outcome
     }
-    if user != nil && geteuid() != 0 { return fail("running as another user requires root") }
+    if (user != nil || isolated) && geteuid() != 0 { return fail("running as another user or isolated requires root") }
     // The child changes folder before execve: a relative path must be made absolute first.
     let executable = executable.hasPrefix("/") ? executable
         : FileManager.default.currentDirectoryPath + "/" + executable
@@ -269,7 +330,7 @@ public func runSandboxed(executable: String, arguments: [String] = [], environme
     }
     defer { sandboxRemoveTree(captureDirectory) }
     var ownWorkDirectory: String? = nil
-    if workingDirectory == nil {
+    if workingDirectory == nil && !isolated {
         guard let dir = sandboxTemporaryDirectory(prefix: "kindling-work") else {
             return fail("cannot create a working folder: \(errnoText())")
         }
@@ -280,7 +341,7 @@ public func runSandboxed(executable: String, arguments: [String] = [], environme
         ownWorkDirectory = dir
     }
     defer { if let ownWorkDirectory { sandboxRemoveTree(ownWorkDirectory) } }
-    let directory = workingDirectory ?? ownWorkDirectory!
+    let directory = workingDirectory ?? ownWorkDirectory
 
     let stdoutPath = captureDirectory + "/stdout"
     let stderrPath = captureDirectory + "/stderr"
@@ -292,150 +353,245 @@ public func runSandboxed(executable: String, arguments: [String] = [], environme
     }
     guard stdoutFD >= 0, stderrFD >= 0 else { return fail("cannot create output files: \(errnoText())") }
 
-    var channelPipe: [Int32] = [-1, -1]
-    guard kindling_pipe_cloexec(&channelPipe) == 0 else { return fail("cannot create the result channel: \(errnoText())") }
-    let channelRead = channelPipe[0]
-    var channelWrite = channelPipe[1]
-    defer {
-        close(channelRead)
-        if channelWrite >= 0 { close(channelWrite) }
+    // Three pipes: the result channel, the observation channel, and the
+    // helper's status reports. Only the child may hold the write ends.
+    var pipes: [SandboxPipe] = []
+    for _ in 0..<3 {
+        guard let pipe = SandboxPipe() else { return fail("cannot create a pipe: \(errnoText())") }
+        pipes.append(pipe)
     }
-    _ = fcntl(channelRead, F_SETFL, fcntl(channelRead, F_GETFL) | O_NONBLOCK)
+    let (channel, observations, status) = (pipes[0], pipes[1], pipes[2])
 
-    // RLIMIT_NPROC caps all tasks of the real user, not the child's own: so
-    // allow for what the user already has (the caller's own threads, or
-    // zombies of a previous run not yet reaped by init).
+    // The process limit (see above).
     var processLimit = limits.processes
     if processLimit > 0 {
         if let user {
-            processLimit += tasksOwned(by: user.uid, zombies: true)
+            if !(isolated && user.dedicated) { processLimit += tasksOwned(by: user.uid, zombies: true) }
         } else if geteuid() != 0 {
             processLimit += tasksOwned(by: getuid(), zombies: true)
         }
     }
 
-    // C strings for argv and envp, freed after the spawn.
-    let argv = [executable] + arguments
-    let envp = environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-    var cArgv: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-    var cEnvp: [UnsafeMutablePointer<CChar>?] = envp.map { strdup($0) } + [nil]
-    defer {
-        cArgv.forEach { free($0) }
-        cEnvp.forEach { free($0) }
+    var helperArguments: [String] = []
+    if isolated {
+        helperArguments += ["--isolate", "--tmp-bytes", "\(tmpBytes)"]
+        var binds = [URL(fileURLWithPath: executable).deletingLastPathComponent().path]
+        if let swiftToolchainFolder { binds.append(swiftToolchainFolder) }
+        for bind in Set(binds) where !systemFolders.contains(where: { bind == $0 || bind.hasPrefix($0 + "/") }) {
+            helperArguments += ["--bind", bind]
+        }
     }
+    if let user { helperArguments += ["--uid", "\(user.uid)", "--gid", "\(user.gid)"] }
+    if let directory { helperArguments += ["--chdir", directory] }
+    if limits.cpuSeconds > 0 { helperArguments += ["--cpu", "\(limits.cpuSeconds)"] }
+    if limits.memoryBytes > 0 { helperArguments += ["--as", "\(limits.memoryBytes)"] }
+    if processLimit > 0 { helperArguments += ["--nproc", "\(processLimit)"] }
+    // At least one byte more than is kept, so a capture that reaches it was truncated.
+    if limits.fileBytes > 0 || limits.outputBytes > 0 {
+        helperArguments += ["--fsize", "\(max(limits.fileBytes, limits.outputBytes + 1))"]
+    }
+    let helper = sandboxHelperPath()
+    let argv = [helper] + helperArguments + ["--", executable] + arguments
+    let envp = environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
 
     let start = sandboxClock()
-    var failedStep: Int32 = 0
-    var errorNumber: Int32 = 0
-    let pid: pid_t = executable.withCString { path in
-        directory.withCString { dir in
-            cArgv.withUnsafeMutableBufferPointer { argvBuffer in
-                cEnvp.withUnsafeMutableBufferPointer { envpBuffer in
-                    var config = kindling_spawn_config()
-                    config.path = path
-                    config.argv = UnsafePointer(argvBuffer.baseAddress)
-                    config.envp = UnsafePointer(envpBuffer.baseAddress)
-                    config.working_directory = dir
-                    config.stdout_fd = stdoutFD
-                    config.stderr_fd = stderrFD
-                    config.channel_fd = channelWrite
-                    config.cpu_seconds = Int64(limits.cpuSeconds)
-                    config.address_space_bytes = Int64(limits.memoryBytes)
-                    config.processes = Int64(processLimit)
-                    // At least one byte more than is kept, so a capture that reaches it was truncated.
-                    config.file_size_bytes = limits.fileBytes > 0 || limits.outputBytes > 0
-                        ? Int64(max(limits.fileBytes, limits.outputBytes + 1)) : 0
-                    if let user {
-                        config.change_user = 1
-                        config.uid = user.uid
-                        config.gid = user.gid
-                    }
-                    return kindling_spawn(&config, &failedStep, &errorNumber)
-                }
-            }
+    var spawnError: Int32 = 0
+    let pid = withCStrings(argv) { cArgv in
+        withCStrings(envp) { cEnvp in
+            let fds: [Int32] = [-1, stdoutFD, stderrFD, channel.write, observations.write, status.write]
+            return fds.withUnsafeBufferPointer { kindling_spawn_helper(helper, cArgv, cEnvp, $0.baseAddress, &spawnError) }
         }
     }
+    for pipe in pipes { pipe.closeWrite() }
     guard pid > 0 else {
-        let step = String(cString: kindling_spawn_step_name(failedStep))
-        return fail("\(step): \(String(cString: strerror(errorNumber))) (\(executable))")
-    }
-    // Only the child may hold the write end now, or end-of-file never comes.
-    close(channelWrite)
-    channelWrite = -1
-
-    var channel = Data()
-    let channelCap = 64 << 20  // far more than any test's events; guards the grader's memory
-    var channelOpen = true
-    // Reads whatever the channel holds right now (it is non-blocking).
-    func drainChannel() {
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while channelOpen {
-            let n = buffer.withUnsafeMutableBytes { read(channelRead, $0.baseAddress, $0.count) }
-            if n > 0 {
-                if channel.count < channelCap { channel.append(contentsOf: buffer[0..<min(n, channelCap - channel.count)]) }
-            } else if n == 0 {
-                channelOpen = false
-            } else if errno != EINTR {
-                return  // EAGAIN: nothing more for now
-            }
-        }
+        return fail("cannot start the sandbox helper \(helper): \(String(cString: strerror(spawnError)))")
     }
 
-    // Wait for the end without reaping: while the child is a zombie its pid,
-    // which is also the process-group id, cannot be handed to a new process,
-    // so the group kill below can never hit an unrelated group.
+    // Wait for the helper without reaping it, reading all three pipes as
+    // data arrives. While it is a zombie its pid cannot be reused.
+    var report = SandboxReport()
     let deadline = limits.wallSeconds > 0 ? start + limits.wallSeconds : Double.infinity
+    func readPipes(waitMS: Int32) {
+        var fds = pipes.filter(\.open).map { pollfd(fd: $0.read, events: Int16(POLLIN), revents: 0) }
+        if fds.isEmpty { usleep(UInt32(waitMS) * 1000); return }
+        if poll(&fds, nfds_t(fds.count), waitMS) > 0 { for pipe in pipes { pipe.drain() } }
+        report.parse(status.data)
+    }
     while kindling_has_exited(pid) == 0 {
         let now = sandboxClock()
         if now >= deadline {
             outcome.hitWallLimit = true
+            // The whole tree: an isolated namespace dies with its init; a
+            // process group with its leader's group kill. Before the helper
+            // has said whom to kill, the helper itself (its children follow).
+            outcome.cpuSeconds = report.killTarget.map { treeCPUSeconds(root: abs($0)) } ?? 0
+            kill(report.killTarget ?? pid, SIGKILL)
+            if report.killTarget == nil { kill(pid, SIGKILL) }
             break
         }
-        // Sleep until output arrives on the channel or 10 ms pass.
-        let waitMS = Int32(max(1, min(10, (deadline - now) * 1000)))
-        if channelOpen {
-            var fds = pollfd(fd: channelRead, events: Int16(POLLIN), revents: 0)
-            if poll(&fds, 1, waitMS) > 0 { drainChannel() }
-        } else {
-            usleep(UInt32(waitMS) * 1000)
-        }
+        readPipes(waitMS: Int32(max(1, min(10, (deadline - now) * 1000))))
     }
-    // At the wall limit this kills the test; otherwise it catches stray
-    // children (a test that forked). A dedicated uid loses every process,
-    // including ones that left the group with setsid().
-    kill(-pid, SIGKILL)
-    var status: Int32 = 0
-    var usage = rusage()
-    while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
+    if !isolated, let target = report.killTarget { kill(target, SIGKILL) }  // stray children of the group
+    var helperStatus: Int32 = 0
+    while waitpid(pid, &helperStatus, 0) < 0 && errno == EINTR {}
     outcome.wallSeconds = sandboxClock() - start
-    if let user, user.dedicated {
-        // SIGKILL takes a moment; wait (briefly) until none is left alive.
-        // Their zombies may linger until init reaps them; the next run's
-        // process limit allows for those.
+    if !isolated, let user, user.dedicated {
+        // Processes that left the group with setsid() (isolated ones cannot
+        // outlive their namespace). SIGKILL takes a moment.
         let until = sandboxClock() + 1
-        while kindling_kill_user(user.uid) == 0, tasksOwned(by: user.uid, zombies: false) > 0, sandboxClock() < until {
+        while tasksOwned(by: user.uid, zombies: false) > 0, sandboxClock() < until {
+            _ = runProgram(helper, ["--sweep-uid", "\(user.uid)"])
             usleep(2_000)
         }
     }
-    drainChannel()
-    outcome.channel = channel
+    for pipe in pipes { pipe.drain(untilEnd: true) }
+    report.parse(status.data)
+    outcome.channel = channel.data
+    outcome.observations = observations.data
 
-    if (status & 0x7f) == 0 {
-        outcome.termination = .exited((status >> 8) & 0xff)  // WIFEXITED / WEXITSTATUS
+    if let end = report.end {
+        outcome.termination = end.termination
+        outcome.cpuSeconds = end.cpuSeconds
+        outcome.maxResidentBytes = end.maxResidentBytes
+    } else if outcome.hitWallLimit {
+        outcome.termination = .signaled(SIGKILL)
+    } else if let failure = report.failure {
+        return fail(failure + " (\(executable))")
     } else {
-        outcome.termination = .signaled(status & 0x7f)  // WTERMSIG
+        return fail("the sandbox helper ended (\(helperStatus)) without saying how the program did: "
+                    + String(decoding: status.data.prefix(500), as: UTF8.self))
     }
-    outcome.cpuSeconds = seconds(usage.ru_utime) + seconds(usage.ru_stime)
-    outcome.maxResidentBytes = Int(usage.ru_maxrss) * 1024
     if case .signaled(let signal) = outcome.termination, !outcome.hitWallLimit, limits.cpuSeconds > 0 {
         // SIGXCPU at the soft limit; SIGKILL at the hard limit if it was caught or ignored.
         outcome.hitCPULimit = signal == SIGXCPU
             || (signal == SIGKILL && outcome.cpuSeconds >= Double(limits.cpuSeconds) - 0.05)
     }
-
     (outcome.stdout, outcome.stdoutTruncated) = readCapped(stdoutPath, limit: limits.outputBytes)
     (outcome.stderr, outcome.stderrTruncated) = readCapped(stderrPath, limit: limits.outputBytes)
     return outcome
+}
+
+/// One pipe from a sandboxed program: its read end (non-blocking, kept by
+/// this process) and its write end (handed to the child, then closed here).
+private final class SandboxPipe {
+    let read: Int32
+    private(set) var write: Int32
+    private(set) var data = Data()
+    private(set) var open = true
+    /// Far more than any test's events; guards the grader's memory.
+    static let cap = 64 << 20
+
+    init?() {
+        var ends: [Int32] = [-1, -1]
+        guard kindling_pipe_cloexec(&ends) == 0 else { return nil }
+        (read, write) = (ends[0], ends[1])
+        _ = fcntl(read, F_SETFL, fcntl(read, F_GETFL) | O_NONBLOCK)
+    }
+
+    deinit {
+        close(read)
+        closeWrite()
+    }
+
+    func closeWrite() {
+        if write >= 0 { close(write) }
+        write = -1
+    }
+
+    /// Reads what the pipe holds now; with `untilEnd`, waits (briefly) for
+    /// its end too: a sandboxed grandchild could hold the write end open.
+    func drain(untilEnd: Bool = false) {
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        let giveUp = sandboxClock() + 1
+        while open {
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(read, $0.baseAddress, $0.count) }
+            if n > 0 {
+                if data.count < Self.cap { data.append(contentsOf: buffer[0..<min(n, Self.cap - data.count)]) }
+            } else if n == 0 {
+                open = false
+            } else if errno != EINTR {
+                guard untilEnd, sandboxClock() < giveUp else { return }  // EAGAIN: nothing more for now
+                var fds = pollfd(fd: read, events: Int16(POLLIN), revents: 0)
+                _ = poll(&fds, 1, 10)
+            }
+        }
+    }
+}
+
+/// What the helper said on its status pipe (see Sources/kindling-sandbox).
+private struct SandboxReport {
+    struct End {
+        var termination: SandboxTermination
+        var cpuSeconds: Double
+        var maxResidentBytes: Int
+    }
+    /// The pid to SIGKILL to end everything (negative: a process group).
+    var killTarget: pid_t?
+    /// "STEP: error" when setup failed.
+    var failure: String?
+    var end: End?
+
+    mutating func parse(_ data: Data) {
+        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+            let words = line.split(separator: " ").map(String.init)
+            switch words.first {
+            case "kill" where words.count == 2:
+                killTarget = pid_t(words[1])
+            case "fail" where words.count == 3:
+                let number = Int32(words[2]) ?? 0
+                failure = "\(words[1]): \(String(cString: strerror(number)))"
+            case "end" where words.count == 6:
+                guard let code = Int32(words[2]), let user = Double(words[3]), let system = Double(words[4]),
+                      let rss = Int(words[5]) else { continue }
+                end = End(termination: words[1] == "signal" ? .signaled(code) : .exited(code),
+                          cpuSeconds: (user + system) / 1e6, maxResidentBytes: rss * 1024)
+            default:
+                continue
+            }
+        }
+    }
+}
+
+/// Calls `body` with a NULL-terminated C array of `strings`.
+private func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
+    var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) } + [nil]
+    defer { pointers.forEach { free($0) } }
+    return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+}
+
+/// Runs a short trusted program (the helper in a mode of its own) and waits.
+private func runProgram(_ path: String, _ arguments: [String]) -> Int32 {
+    let pid = withCStrings([path] + arguments) { argv in
+        withCStrings([]) { envp in
+            [Int32](repeating: -1, count: 6).withUnsafeBufferPointer { kindling_spawn_helper(path, argv, envp, $0.baseAddress, nil) }
+        }
+    }
+    guard pid > 0 else { return -1 }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    return status
+}
+
+/// CPU seconds used so far by `root` and every process below it.
+private func treeCPUSeconds(root: pid_t) -> Double {
+    let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+    var total = 0.0
+    var stack = [root]
+    var seen = Set<pid_t>()
+    while let pid = stack.popLast(), seen.insert(pid).inserted {
+        if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+           let close = stat.lastIndex(of: ")") {
+            // Fields after "(comm)": state is 3, utime 14, stime 15.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 13 { total += (Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0) }
+        }
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        for task in tasks {
+            let children = (try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/children", encoding: .utf8)) ?? ""
+            stack += children.split(separator: " ").compactMap { pid_t($0) }
+        }
+    }
+    return total / ticks
 }
 
 // MARK: - Helpers

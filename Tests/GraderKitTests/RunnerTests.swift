@@ -467,9 +467,9 @@ private func result(_ name: String) throws -> RunnerResult {
     private func outcome(_ termination: SandboxTermination, events: [String], stderr: String = "",
                          wall: Bool = false, cpu: Bool = false, rss: Int = 0) -> SandboxOutcome {
         SandboxOutcome(termination: termination, stdout: Data(), stderr: Data(stderr.utf8), stdoutTruncated: false,
-                       stderrTruncated: false, channel: Data(events.joined(separator: "\n").utf8), wallSeconds: 0.5,
-                       cpuSeconds: 0.4, maxResidentBytes: rss, hitWallLimit: wall, hitCPULimit: cpu,
-                       limits: SandboxLimits())
+                       stderrTruncated: false, channel: Data(events.joined(separator: "\n").utf8), observations: Data(),
+                       wallSeconds: 0.5, cpuSeconds: 0.4, maxResidentBytes: rss, hitWallLimit: wall, hitCPULimit: cpu,
+                       isolated: false, limits: SandboxLimits())
     }
     private let plan = #"{"kind":"test","payload":{"id":"M.S/t()/F.swift:1:2","kind":"function","name":"t()"},"version":0}"#
     private let ended = #"{"kind":"event","payload":{"kind":"testEnded","messages":[],"testID":"M.S/t()/F.swift:1:2"},"version":0}"#

@@ -61,7 +61,7 @@ private let isRoot = geteuid() == 0
         #expect(text(outcome.channel) == "reopened\n")
     }
 
-    @Test func exactEnvironmentNullStdinFreshFolderAndOnlyFourDescriptors() throws {
+    @Test func exactEnvironmentNullStdinFreshFolderAndOnlyFiveDescriptors() throws {
         // A descriptor of ours that must not leak into the child.
         let leak = open("/dev/null", O_RDONLY)  // deliberately without O_CLOEXEC
         defer { close(leak) }
@@ -78,7 +78,8 @@ private let isRoot = geteuid() == 0
         #expect(folder.first?.contains("kindling-work") == true)
         // The shell's descriptors, listed by a child (a simple command, no pipeline).
         let descriptors = sh("ls /proc/$$/fd")
-        #expect(text(descriptors.stdout).split(separator: "\n") == ["0", "1", "2", "3"])
+        // stdin, stdout, stderr, the result channel, the observation channel.
+        #expect(text(descriptors.stdout).split(separator: "\n") == ["0", "1", "2", "3", "4"])
         // The working folder is gone afterwards.
         #expect(!FileManager.default.fileExists(atPath: String(folder.first ?? "")))
     }
@@ -132,7 +133,9 @@ private let isRoot = geteuid() == 0
         #expect(outcome.hitCPULimit)
         #expect(!outcome.hitWallLimit)
         #expect(outcome.termination == .signaled(SIGXCPU))
-        #expect(outcome.cpuSeconds >= 0.9)
+        // The kernel stops it on its exact run time; rusage's user/system split
+        // is sampled, so the two may differ by a few ticks.
+        #expect(outcome.cpuSeconds >= 0.8)
         #expect(outcome.wallSeconds < 6)
     }
 
