@@ -62,9 +62,11 @@ func broadcastShapesOrNil(_ a: [Int], _ b: [Int]) throws -> [Int]? {
 /// Expects `actual` to have `shape` and, element by element, the `expected`
 /// values within `atol + rtol·|expected|`. `what` names the quantity
 /// ("the gradient of b", "softmax over axis 1"), and appears in the message.
+/// `actual` is also observed for the grader, with the same tolerance.
 func expectValues(_ what: String, _ actual: Tensor?, _ expected: [Float], shape: [Int],
                   atol: Float = 1e-5, rtol: Float = 1e-4, hints: [MistakeHint] = MistakeHint.standard,
                   sourceLocation: SourceLocation = #_sourceLocation) {
+    observe(what, actual, atol: atol, rtol: rtol)  // the grader's comparison (Observe.swift)
     guard let actual else {
         Issue.record("\(what): expected a tensor of shape \(shape), got nil (no gradient was stored).",
                      sourceLocation: sourceLocation)
