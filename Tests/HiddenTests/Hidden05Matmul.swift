@@ -9,6 +9,10 @@ import Kindling
 // with offsets, steps and stride 0, empty and one-wide matrices, tiles that
 // leave a remainder on every axis, every small stride pattern BLAS might be
 // handed, and batches broadcast in every way.
+//
+// Every test also observes the values the learner's code produced (see
+// Support/Observe.swift), and runs a small case drawn from the grading seed
+// next to its hand-worked one.
 
 // MARK: - The tests' own reference (independent of the exercises)
 
@@ -44,11 +48,17 @@ private func lastTermOnly(_ a: [Float], _ b: [Float], m: Int, k: Int, n: Int) ->
     }
 }
 
+/// Observes a list of integer lists (shapes, offsets) as their lengths and their entries in order.
+private func observeLists(_ what: String, _ lists: [[Int]]) {
+    observe("\(what) — their lengths", lists.map(\.count))
+    observe("\(what) — their entries, one list after another", lists.flatMap { $0 })
+}
+
 // MARK: - 5.1 the naive triple loop
 
 @Suite struct Exercise_5_1 {
     @Test func viewsWithOffsetsAndSteps() {
-        var g = SeededGenerator(seed: 501)
+        var g = SeededGenerator(seed: graded(501))
         let big = randomMatrix([6, 9], &g)
         let a = big.sliced(axis: 1, from: 1, step: 2).sliced(axis: 0, from: 2)   // [4, 4], strides [9, 2], offset 19
         let b = randomMatrix([5, 4], &g).transposed()                            // [4, 5], strides [1, 4]
@@ -63,11 +73,27 @@ private func lastTermOnly(_ a: [Float], _ b: [Float], m: Int, k: Int, n: Int) ->
         let sums: [Float] = [1 * 1 + 2 * 2 + 3 * -1, 1 * 0 + 2 * 1 + 3 * 0]  // [2, 2] in every row
         expectValues("naiveMatmul with A = [1, 2, 3] expanded to 4 rows (row stride 0)", naiveMatmul(a, b),
                      Array([[Float]](repeating: sums, count: 4).joined()), shape: [4, 2])
+
+        // Drawn from the grading seed: another row, expanded to another number of rows, times another matrix.
+        var g = SeededGenerator(seed: graded(5101))
+        let (m, k, n) = (Int.random(in: 2...6, using: &g), Int.random(in: 2...5, using: &g), Int.random(in: 1...4, using: &g))
+        let row = smallIntegers(k, &g), bv = smallIntegers(k * n, &g)
+        expectValues("naiveMatmul with A = \(row) expanded to \(m) rows (row stride 0) and B = \(bv) as [\(k), \(n)]",
+                     naiveMatmul(Tensor(row).expanded(to: [m, k]), Tensor(bv, shape: [k, n])),
+                     referenceProduct(Array([[Float]](repeating: row, count: m).joined()), bv, m: m, k: k, n: n), shape: [m, n])
     }
 
     @Test func emptyInnerDimensionGivesZeros() {
         let c = naiveMatmul(Tensor([], shape: [2, 0]), Tensor([], shape: [0, 3]))
         expectValues("[2, 0] × [0, 3] (an empty sum is 0)", c, [Float](repeating: 0, count: 6), shape: [2, 3])
+
+        // Drawn from the grading seed: other outer sizes.
+        var g = SeededGenerator(seed: graded(5102))
+        for _ in 0..<2 {
+            let m = Int.random(in: 1...30, using: &g), n = Int.random(in: 1...30, using: &g)
+            expectValues("[\(m), 0] × [0, \(n)] (an empty sum is 0)", naiveMatmul(Tensor([], shape: [m, 0]), Tensor([], shape: [0, n])),
+                         [Float](repeating: 0, count: m * n), shape: [m, n])
+        }
     }
 
     @Test func dotAndOuterProducts() {
@@ -75,10 +101,19 @@ private func lastTermOnly(_ a: [Float], _ b: [Float], m: Int, k: Int, n: Int) ->
         expectValues("[1, 4] × [4, 1] (a dot product)", naiveMatmul(row, column), [70], shape: [1, 1])
         expectValues("[4, 1] × [1, 4] (an outer product)", naiveMatmul(column, row),
                      [5, 10, 15, 20, 6, 12, 18, 24, 7, 14, 21, 28, 8, 16, 24, 32], shape: [4, 4])
+
+        // Drawn from the grading seed: another row and column.
+        var g = SeededGenerator(seed: graded(5103))
+        let n = Int.random(in: 2...6, using: &g)
+        let rv = smallIntegers(n, &g), cv = smallIntegers(n, &g)
+        expectValues("\(rv) as [1, \(n)] × \(cv) as [\(n), 1] (a dot product)", naiveMatmul(Tensor(rv, shape: [1, n]), Tensor(cv, shape: [n, 1])),
+                     referenceProduct(rv, cv, m: 1, k: n, n: 1), shape: [1, 1])
+        expectValues("\(cv) as [\(n), 1] × \(rv) as [1, \(n)] (an outer product)", naiveMatmul(Tensor(cv, shape: [n, 1]), Tensor(rv, shape: [1, n])),
+                     referenceProduct(cv, rv, m: n, k: 1, n: n), shape: [n, n])
     }
 
     @Test func rectangularShapesAgainstTheDefinition() {
-        var g = SeededGenerator(seed: 502)
+        var g = SeededGenerator(seed: graded(502))
         for (m, k, n) in [(1, 7, 3), (5, 2, 1), (3, 3, 8), (9, 4, 2), (2, 11, 5)] {
             let a = smallIntegers(m * k, &g), b = smallIntegers(k * n, &g)
             expectValues("naiveMatmul [\(m), \(k)] × [\(k), \(n)]", naiveMatmul(Tensor(a, shape: [m, k]), Tensor(b, shape: [k, n])),
@@ -106,10 +141,22 @@ private func lastTermOnly(_ a: [Float], _ b: [Float], m: Int, k: Int, n: Int) ->
         ]
         expectValues("C after two calls of multiplyAddBlock (C += A·B twice)", Tensor(c, shape: [2, 2]), expected, shape: [2, 2],
                      hints: hints)
+
+        // Drawn from the grading seed: other A, B and C.
+        var g = SeededGenerator(seed: graded(5201))
+        let a2 = smallIntegers(4, &g), b2 = smallIntegers(4, &g), c0 = smallIntegers(4, &g).map { $0 * 10 }
+        var c2 = c0
+        a2.withUnsafeBufferPointer { pa in b2.withUnsafeBufferPointer { pb in c2.withUnsafeMutableBufferPointer { pc in
+            multiplyAddBlock(pa.baseAddress!, pb.baseAddress!, pc.baseAddress!, k: 2, n: 2, rows: 0..<2, inner: 0..<2, cols: 0..<2)
+            multiplyAddBlock(pa.baseAddress!, pb.baseAddress!, pc.baseAddress!, k: 2, n: 2, rows: 0..<2, inner: 0..<2, cols: 0..<2)
+        } } }
+        let product = referenceProduct(a2, b2, m: 2, k: 2, n: 2)
+        expectValues("C after two calls of multiplyAddBlock (C += A·B twice) with A = \(a2), B = \(b2), C = \(c0) before", Tensor(c2, shape: [2, 2]),
+                     zip(c0, product).map { $0 + 2 * $1 }, shape: [2, 2], hints: [lastTermOnly(a2, b2, m: 2, k: 2, n: 2)])
     }
 
     @Test func onlyTheGivenRangesChange() {
-        var g = SeededGenerator(seed: 521)
+        var g = SeededGenerator(seed: graded(521))
         let (m, k, n) = (6, 5, 7)
         let a = smallIntegers(m * k, &g), b = smallIntegers(k * n, &g)
         for (rows, inner, cols) in [(1..<4, 2..<5, 3..<7), (0..<6, 0..<1, 0..<1), (5..<6, 0..<5, 2..<3), (2..<2, 0..<5, 0..<7)] {
@@ -125,7 +172,7 @@ private func lastTermOnly(_ a: [Float], _ b: [Float], m: Int, k: Int, n: Int) ->
     }
 
     @Test func reorderedOnRandomShapesAndViews() {
-        var g = SeededGenerator(seed: 522)
+        var g = SeededGenerator(seed: graded(522))
         for (m, k, n) in [(1, 1, 1), (1, 9, 1), (9, 1, 9), (13, 17, 11), (4, 32, 33)] {
             let a = randomMatrix([k, m], &g).transposed()  // a view: reorderedMatmul copies it first
             let b = randomMatrix([k, n], &g)
@@ -140,6 +187,15 @@ private func lastTermOnly(_ a: [Float], _ b: [Float], m: Int, k: Int, n: Int) ->
                      [0, 0, 0, 0, 0, 0], shape: [2, 3])
         expectValues("reorderedMatmul [0, 4] × [4, 3]", reorderedMatmul(Tensor([], shape: [0, 4]), Tensor.ones([4, 3])),
                      [], shape: [0, 3])
+
+        // Drawn from the grading seed: other sizes around the empty one.
+        var g = SeededGenerator(seed: graded(5202))
+        let (m, k, n) = (Int.random(in: 1...30, using: &g), Int.random(in: 1...9, using: &g), Int.random(in: 1...30, using: &g))
+        expectValues("reorderedMatmul [\(m), 0] × [0, \(n)]", reorderedMatmul(Tensor([], shape: [m, 0]), Tensor([], shape: [0, n])),
+                     [Float](repeating: 0, count: m * n), shape: [m, n])
+        let wide = Int.random(in: 1...1000, using: &g)
+        expectValues("reorderedMatmul [0, \(k)] × [\(k), \(wide)]", reorderedMatmul(Tensor([], shape: [0, k]), Tensor.ones([k, wide])),
+                     [], shape: [0, wide])
     }
 
     @Test func longSumsStayAccurate() {
@@ -148,6 +204,15 @@ private func lastTermOnly(_ a: [Float], _ b: [Float], m: Int, k: Int, n: Int) ->
         let a = Tensor((0..<k).map { $0 % 2 == 0 ? 0.5 : -0.25 }, shape: [1, k])
         let b = Tensor((0..<k).map { _ in 2 }, shape: [k, 1])
         expectValues("reorderedMatmul [1, 4096] × [4096, 1]", reorderedMatmul(a, b), [Float(k / 2) * 0.5], shape: [1, 1])
+
+        // Drawn from the grading seed: another length and other quarters, still exact in Float at every step.
+        var g = SeededGenerator(seed: graded(5203))
+        let length = 2 * Int.random(in: 1024...4096, using: &g)
+        let up = Float(Int.random(in: 1...8, using: &g)) / 4, down = Float(Int.random(in: 1...8, using: &g)) / 4
+        let u = Tensor((0..<length).map { $0 % 2 == 0 ? up : -down }, shape: [1, length])
+        let v = Tensor((0..<length).map { _ in 2 }, shape: [length, 1])
+        expectValues("reorderedMatmul [1, \(length)] (alternating \(up) and −\(down)) × [\(length), 1] (all 2)", reorderedMatmul(u, v),
+                     [Float(length / 2) * (up - down) * 2], shape: [1, 1])
     }
 }
 
@@ -155,7 +220,7 @@ private func lastTermOnly(_ a: [Float], _ b: [Float], m: Int, k: Int, n: Int) ->
 
 @Suite struct Exercise_5_3 {
     @Test func primeSizesWithManyTileShapes() {
-        var g = SeededGenerator(seed: 531)
+        var g = SeededGenerator(seed: graded(531))
         let (m, k, n) = (37, 29, 41)
         let a = randomMatrix([m, k], &g), b = randomMatrix([k, n], &g)
         let (av, bv) = (a.toArray(), b.toArray())
@@ -174,10 +239,21 @@ private func lastTermOnly(_ a: [Float], _ b: [Float], m: Int, k: Int, n: Int) ->
         let c = blockedMatmul(a, b, tiles: MatmulTiles(rows: 1, inner: 3, cols: 1))
         expectValues("blockedMatmul of 1…10 by ones with inner tiles of 3 (sums 6 + 15 + 24 + 10)", c, [55], shape: [1, 1],
                      hints: [MistakeHint(message: "part of the sum is missing: every tile along the inner axis must be added into C, including the last, shorter one.") { a, _, _, _ in a.first.map { $0 < 55 } ?? false }])
+
+        // Drawn from the grading seed: another length, other numbers and another inner tile that leaves a remainder.
+        var g = SeededGenerator(seed: graded(5301))
+        let tile = Int.random(in: 2...6, using: &g)
+        var k = Int.random(in: 7...30, using: &g)
+        if k % tile == 0 { k += 1 }
+        let values = (0..<k).map { _ in Float(Int.random(in: 1...9, using: &g)) }
+        let total = values.reduce(0, +)
+        expectValues("blockedMatmul of \(values) by ones with inner tiles of \(tile)",
+                     blockedMatmul(Tensor(values, shape: [1, k]), Tensor.ones([k, 1]), tiles: MatmulTiles(rows: 1, inner: tile, cols: 1)), [total], shape: [1, 1],
+                     hints: [MistakeHint(message: "part of the sum is missing: every tile along the inner axis must be added into C, including the last, shorter one.") { a, _, _, _ in a.first.map { $0 < total } ?? false }])
     }
 
     @Test func tilesExactlyTheSizeAndOneMore() {
-        var g = SeededGenerator(seed: 532)
+        var g = SeededGenerator(seed: graded(532))
         let a = randomMatrix([16, 16], &g), b = randomMatrix([16, 16], &g)
         let expected = referenceProduct(a.toArray(), b.toArray(), m: 16, k: 16, n: 16)
         for t in [4, 8, 16, 17] {
@@ -195,6 +271,16 @@ private func lastTermOnly(_ a: [Float], _ b: [Float], m: Int, k: Int, n: Int) ->
         let column = Tensor((1...5).map(Float.init), shape: [5, 1])
         expectValues("blockedMatmul [5, 1] × [1, 5] with 2×2×2 tiles", blockedMatmul(column, column.transposed(), tiles: tiles),
                      (1...5).flatMap { i in (1...5).map { Float(i * $0) } }, shape: [5, 5], hints: [.skippedEdgeTile])
+
+        // Drawn from the grading seed: other empty sizes, and another column times its own transpose.
+        var g = SeededGenerator(seed: graded(5302))
+        let m = Int.random(in: 1...9, using: &g), n = Int.random(in: 1...9, using: &g), p = Int.random(in: 3...9, using: &g)
+        expectValues("blockedMatmul [\(m), 0] × [0, \(n)]", blockedMatmul(Tensor([], shape: [m, 0]), Tensor([], shape: [0, n]), tiles: tiles),
+                     [Float](repeating: 0, count: m * n), shape: [m, n])
+        let values = smallIntegers(p, &g)
+        let seededColumn = Tensor(values, shape: [p, 1])
+        expectValues("blockedMatmul \(values) as [\(p), 1] × its transpose with 2×2×2 tiles", blockedMatmul(seededColumn, seededColumn.transposed(), tiles: tiles),
+                     referenceProduct(values, values, m: p, k: 1, n: p), shape: [p, p], hints: [.skippedEdgeTile])
     }
 }
 
@@ -221,23 +307,74 @@ private func someBLASLayoutExists(rows: Int, cols: Int, rowStride: Int, colStrid
     }
 }
 
+/// Observes `blasOperand`'s `answers` for the views `cases` (rows, cols, rowStride, colStride) in
+/// the form every correct solution shares: for each view whether the answer lets BLAS read it
+/// (1), is nil (0) or reads the wrong elements (−1); and, for the views with both sizes ≥ 2 —
+/// where only one answer is right — the answer itself, as (1 if transposed else 0, ld), or
+/// (−1, −1) for nil. (With a size-1 axis several answers are right.)
+private func observeBLASAnswers(_ what: String, _ cases: [(Int, Int, Int, Int)], _ answers: [(transposed: Bool, ld: Int)?]) {
+    let codes = zip(cases, answers).map { c, op -> Int in
+        guard let op else { return 0 }
+        return blasReadsTheView(rows: c.0, cols: c.1, rowStride: c.2, colStride: c.3, transposed: op.transposed, ld: op.ld) ? 1 : -1
+    }
+    observe("whether blasOperand's answer lets BLAS read each of \(what) (1 yes, 0 nil, −1 a wrong layout)", codes)
+    let unique = zip(cases, answers).filter { $0.0.0 >= 2 && $0.0.1 >= 2 }.flatMap { _, op in op.map { [$0.transposed ? 1 : 0, $0.ld] } ?? [-1, -1] }
+    observe("blasOperand's (transposed as 1/0, ld) for each of \(what) with both sizes ≥ 2 ((−1, −1) for nil)", unique)
+}
+
+/// Random views (rows, cols, rowStride, colStride) of every kind: row-major with or without
+/// gaps between rows, transposed, gaps between columns, stride 0, overlapping rows.
+private func randomViews(_ count: Int, _ g: inout SeededGenerator) -> [(Int, Int, Int, Int)] {
+    (0..<count).map { _ in
+        let rows = Int.random(in: 2...5, using: &g), cols = Int.random(in: 2...5, using: &g)
+        switch Int.random(in: 0..<6, using: &g) {
+        case 0: return (rows, cols, cols + Int.random(in: 0...4, using: &g), 1)           // row-major, maybe gaps between rows
+        case 1: return (rows, cols, 1, rows + Int.random(in: 0...4, using: &g))           // transposed
+        case 2: let step = Int.random(in: 2...3, using: &g); return (rows, cols, cols * step, step)   // every other column
+        case 3: return Bool.random(using: &g) ? (rows, cols, 0, 1) : (rows, cols, 1, 0)   // a broadcast axis
+        case 4: return (rows, cols, Int.random(in: 1..<cols, using: &g), 1)               // overlapping rows
+        default: return (rows, cols, Int.random(in: 0...8, using: &g), Int.random(in: 0...8, using: &g))
+        }
+    }
+}
+
 @Suite struct Exercise_5_4 {
     @Test func sizeOneAxesMayHaveAnyStride() {
         let cases: [(Int, Int, Int, Int)] = [(1, 5, 0, 1), (1, 5, 99, 1), (5, 1, 1, 0), (5, 1, 1, 42), (1, 1, 7, 9),
                                               (1, 4, 3, 3), (4, 1, 3, 3)]
+        var answers: [(transposed: Bool, ld: Int)?] = []
         for (rows, cols, rs, cs) in cases {
             let op = blasOperand(rows: rows, cols: cols, rowStride: rs, colStride: cs)
+            answers.append(op)
             let ok = op.map { blasReadsTheView(rows: rows, cols: cols, rowStride: rs, colStride: cs, transposed: $0.transposed, ld: $0.ld) } ?? false
             #expect(ok, "a \(rows)×\(cols) view with strides [\(rs), \(cs)] can be handed to BLAS (an axis of size 1 is never stepped along, so its stride is free; ld must still be ≥ the stored row length); got \(String(describing: op))")
+        }
+        observeBLASAnswers("the views (rows, cols, rowStride, colStride) \(cases)", cases, answers)
+
+        // Drawn from the grading seed: one row or one column with any stride on its size-1 axis (readable unless the other stride is 0).
+        var g = SeededGenerator(seed: graded(5401))
+        let seeded: [(Int, Int, Int, Int)] = (0..<12).map { _ in
+            let n = Int.random(in: 2...6, using: &g), free = Int.random(in: 0...99, using: &g), along = Int.random(in: 0...3, using: &g)
+            return Bool.random(using: &g) ? (1, n, free, along) : (n, 1, along, free)
+        }
+        let seededAnswers = seeded.map { blasOperand(rows: $0.0, cols: $0.1, rowStride: $0.2, colStride: $0.3) }
+        observeBLASAnswers("the views (rows, cols, rowStride, colStride) \(seeded)", seeded, seededAnswers)
+        for ((rows, cols, rs, cs), op) in zip(seeded, seededAnswers) {
+            let exists = someBLASLayoutExists(rows: rows, cols: cols, rowStride: rs, colStride: cs)
+            let ok = op.map { blasReadsTheView(rows: rows, cols: cols, rowStride: rs, colStride: cs, transposed: $0.transposed, ld: $0.ld) } ?? !exists
+            #expect(ok, "a \(rows)×\(cols) view with strides [\(rs), \(cs)] \(exists ? "can be handed to BLAS (an axis of size 1 is never stepped along, so its stride is free; ld must still be ≥ the stored row length)" : "cannot be read by BLAS as it is (nil)"); got \(String(describing: op))")
         }
     }
 
     @Test func agreesWithABruteForceSearch() {
+        var cases: [(Int, Int, Int, Int)] = [], answers: [(transposed: Bool, ld: Int)?] = []
         for rows in 1...4 {
             for cols in 1...4 {
                 for rs in 0...6 {
                     for cs in 0...6 {
                         let op = blasOperand(rows: rows, cols: cols, rowStride: rs, colStride: cs)
+                        cases.append((rows, cols, rs, cs))
+                        answers.append(op)
                         let exists = someBLASLayoutExists(rows: rows, cols: cols, rowStride: rs, colStride: cs)
                         if let op {
                             let ok = blasReadsTheView(rows: rows, cols: cols, rowStride: rs, colStride: cs, transposed: op.transposed, ld: op.ld)
@@ -251,17 +388,45 @@ private func someBLASLayoutExists(rows: Int, cols: Int, rowStride: Int, colStrid
                 }
             }
         }
+        observeBLASAnswers("the 784 views of 1…4 rows, 1…4 columns and strides 0…6", cases, answers)
+
+        // Drawn from the grading seed: larger views of every kind.
+        var g = SeededGenerator(seed: graded(5402))
+        let seeded = randomViews(40, &g)
+        let seededAnswers = seeded.map { blasOperand(rows: $0.0, cols: $0.1, rowStride: $0.2, colStride: $0.3) }
+        observeBLASAnswers("40 random views \(seeded)", seeded, seededAnswers)
+        for ((rows, cols, rs, cs), op) in zip(seeded, seededAnswers) {
+            let exists = someBLASLayoutExists(rows: rows, cols: cols, rowStride: rs, colStride: cs)
+            if let op {
+                #expect(blasReadsTheView(rows: rows, cols: cols, rowStride: rs, colStride: cs, transposed: op.transposed, ld: op.ld),
+                        "\(rows)×\(cols), strides [\(rs), \(cs)]: (transposed: \(op.transposed), ld: \(op.ld)) does not read the view's elements (element [i, j] must be at i·ld + j as stored, j·ld + i transposed, with ld ≥ the stored row length)")
+            } else {
+                #expect(!exists, "\(rows)×\(cols), strides [\(rs), \(cs)]: BLAS can read this view as it is, but blasOperand said nil (a needless copy)")
+            }
+        }
     }
 
     @Test func stridesThatNeedACopy() {
-        for (rows, cols, rs, cs) in [(2, 3, 6, 2), (3, 2, 2, 6), (3, 3, 0, 1), (3, 3, 1, 0), (2, 3, 2, 1), (3, 2, 1, 2)] {
+        let cases: [(Int, Int, Int, Int)] = [(2, 3, 6, 2), (3, 2, 2, 6), (3, 3, 0, 1), (3, 3, 1, 0), (2, 3, 2, 1), (3, 2, 1, 2)]
+        observeBLASAnswers("the views (rows, cols, rowStride, colStride) \(cases)", cases, cases.map { blasOperand(rows: $0.0, cols: $0.1, rowStride: $0.2, colStride: $0.3) })
+        for (rows, cols, rs, cs) in cases {
             #expect(blasOperand(rows: rows, cols: cols, rowStride: rs, colStride: cs) == nil,
+                    "a \(rows)×\(cols) view with strides [\(rs), \(cs)] is neither row-major nor a transposed row-major matrix (gaps, stride 0 or overlapping rows): nil, so the caller copies")
+        }
+
+        // Drawn from the grading seed: views with gaps between columns, stride 0 or overlapping rows, mixed with readable ones.
+        var g = SeededGenerator(seed: graded(5403))
+        let seeded = randomViews(12, &g)
+        let seededAnswers = seeded.map { blasOperand(rows: $0.0, cols: $0.1, rowStride: $0.2, colStride: $0.3) }
+        observeBLASAnswers("12 random views \(seeded)", seeded, seededAnswers)
+        for ((rows, cols, rs, cs), op) in zip(seeded, seededAnswers) where !someBLASLayoutExists(rows: rows, cols: cols, rowStride: rs, colStride: cs) {
+            #expect(op == nil,
                     "a \(rows)×\(cols) view with strides [\(rs), \(cs)] is neither row-major nor a transposed row-major matrix (gaps, stride 0 or overlapping rows): nil, so the caller copies")
         }
     }
 
     @Test func matmulThroughAllKindsOfViews() {
-        var g = SeededGenerator(seed: 541)
+        var g = SeededGenerator(seed: graded(541))
         let base = randomMatrix([8, 10], &g)
         let views: [(String, Tensor)] = [
             ("a contiguous matrix", randomMatrix([5, 6], &g)),
@@ -288,6 +453,13 @@ private func someBLASLayoutExists(rows: Int, cols: Int, rowStride: Int, colStrid
     @Test func emptyProducts() {
         expectValues("matmul [2, 0] × [0, 3]", Tensor([], shape: [2, 0]).matmul(Tensor([], shape: [0, 3])), [0, 0, 0, 0, 0, 0], shape: [2, 3])
         expectValues("matmul [0, 3] × [3, 4]", Tensor([], shape: [0, 3]).matmul(Tensor.ones([3, 4])), [], shape: [0, 4])
+
+        // Drawn from the grading seed: other sizes around the empty one.
+        var g = SeededGenerator(seed: graded(5404))
+        let (m, k, n) = (Int.random(in: 1...30, using: &g), Int.random(in: 1...9, using: &g), Int.random(in: 1...30, using: &g))
+        expectValues("matmul [\(m), 0] × [0, \(n)]", Tensor([], shape: [m, 0]).matmul(Tensor([], shape: [0, n])), [Float](repeating: 0, count: m * n), shape: [m, n])
+        let wide = Int.random(in: 1...1000, using: &g)
+        expectValues("matmul [0, \(k)] × [\(k), \(wide)]", Tensor([], shape: [0, k]).matmul(Tensor.ones([k, wide])), [], shape: [0, wide])
     }
 }
 
@@ -328,8 +500,24 @@ private func expectedOffsets(shape: [Int], strides: [Int], offset: Int, batch: [
             ([2, 3], [6, 24], 0, [2, 3]),     // permuted (non-contiguous) batch axes
             ([0], [12], 0, [0]),              // an empty batch
         ]
+        var results: [[Int]] = []
         for (shape, strides, offset, batch) in cases {
             let got = batchOffsets(shape: shape, strides: strides, offset: offset, batch: batch)
+            results.append(got)
+            let expected = expectedOffsets(shape: shape, strides: strides, offset: offset, batch: batch)
+            #expect(got == expected,
+                    "batchOffsets(shape: \(shape), strides: \(strides), offset: \(offset), batch: \(batch)) should be \(expected), got \(got)\(got.count != expected.count ? " — one offset per batch entry: \(expected.count) of them" : "")")
+        }
+        observeLists("batchOffsets for the 8 hand-written (shape, strides, offset, batch) cases", results)
+
+        // Drawn from the grading seed: other batches, with new, stretched and permuted axes and offsets.
+        var g = SeededGenerator(seed: graded(5501))
+        for _ in 0..<4 {
+            let batch = (0..<Int.random(in: 1...3, using: &g)).map { _ in Int.random(in: 1...4, using: &g) }
+            let shape = batch.dropFirst(Int.random(in: 0...batch.count, using: &g)).map { Bool.random(using: &g) ? 1 : $0 }
+            let strides = shape.map { _ in Int.random(in: 1...40, using: &g) }, offset = Int.random(in: 0...20, using: &g)
+            let got = batchOffsets(shape: shape, strides: strides, offset: offset, batch: batch)
+            observe("batchOffsets(shape: \(shape), strides: \(strides), offset: \(offset), batch: \(batch))", got)
             let expected = expectedOffsets(shape: shape, strides: strides, offset: offset, batch: batch)
             #expect(got == expected,
                     "batchOffsets(shape: \(shape), strides: \(strides), offset: \(offset), batch: \(batch)) should be \(expected), got \(got)\(got.count != expected.count ? " — one offset per batch entry: \(expected.count) of them" : "")")
@@ -337,7 +525,7 @@ private func expectedOffsets(shape: [Int], strides: [Int], offset: Int, batch: [
     }
 
     @Test func batchedProductsAgainstTheDefinition() {
-        var g = SeededGenerator(seed: 551)
+        var g = SeededGenerator(seed: graded(551))
         let cases: [([Int], [Int])] = [([2, 3, 4], [2, 4, 5]), ([2, 3, 4], [4, 5]), ([4, 5], [3, 5, 2]),
                                       ([1, 3, 4], [2, 1, 4, 5]), ([2, 1, 2, 3], [1, 4, 3, 2]), ([3, 1, 4], [3, 4, 1])]
         for (sa, sb) in cases {
@@ -357,7 +545,7 @@ private func expectedOffsets(shape: [Int], strides: [Int], offset: Int, batch: [
     }
 
     @Test func transposedBatchesAndVectors() {
-        var g = SeededGenerator(seed: 552)
+        var g = SeededGenerator(seed: graded(552))
         let a = randomMatrix([2, 4, 3], &g).transposed()     // [2, 3, 4], strides [12, 1, 3]
         let b = randomMatrix([3, 2, 5], &g).permuted([1, 0, 2])  // [2, 3, 5], strides [5, 10, 1]
         let weights = randomMatrix([2, 4, 5], &g)
@@ -376,7 +564,15 @@ private func expectedOffsets(shape: [Int], strides: [Int], offset: Int, batch: [
 
     @Test func anEmptyBatch() {
         let c = Tensor([], shape: [0, 2, 3]).matmul(Tensor.ones([3, 4]))
+        observe("the shape of [0, 2, 3] × [3, 4]", c.shape)
         #expect(c.shape == [0, 2, 4], "[0, 2, 3] × [3, 4] has shape [0, 2, 4], got \(c.shape)")
+
+        // Drawn from the grading seed: other matrix sizes in an empty batch, against a plain matrix and a batch of one.
+        var g = SeededGenerator(seed: graded(5502))
+        let (m, k, n) = (Int.random(in: 1...300, using: &g), Int.random(in: 1...9, using: &g), Int.random(in: 1...300, using: &g))
+        let empty = Tensor([], shape: [0, m, k])
+        let shapes = [empty.matmul(Tensor.ones([k, n])).shape, empty.matmul(Tensor.ones([1, k, n])).shape]
+        observeLists("the shapes of [0, \(m), \(k)] × [\(k), \(n)] and of [0, \(m), \(k)] × [1, \(k), \(n)]", shapes)
+        #expect(shapes == [[0, m, n], [0, m, n]], "[0, \(m), \(k)] × [\(k), \(n)] and [0, \(m), \(k)] × [1, \(k), \(n)] have shape [0, \(m), \(n)], got \(shapes)")
     }
 }
-
