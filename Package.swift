@@ -117,7 +117,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GraderKitTests",
-            dependencies: ["GraderKit"],
+            dependencies: ["GraderKit", "CBLAS"],
             path: "Tests/GraderKitTests"
         ),
         .testTarget(

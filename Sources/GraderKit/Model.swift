@@ -82,6 +82,9 @@ public struct TestResult: Codable, Sendable {
     public var maxPoints: Double
     /// A command a student can run locally to reproduce this test, for visible tests.
     public var reproduce: String?
+    /// Whether its process reported results the test did not produce (a
+    /// forged or replayed result channel); it then scored 0.
+    public var tampered: Bool = false
 
     /// A result.
     public init(name: String, exercise: ExerciseID, visible: Bool, verdict: Verdict, message: String = "",
@@ -166,6 +169,9 @@ public struct GradeReport: Codable, Sendable {
     public var error: String?
     /// Wall-clock seconds the grading took.
     public var seconds: Double
+    /// What the grader must say about the whole run, loudly: tests that ran
+    /// without isolation, a result channel tampered with.
+    public var notes: [String] = []
 
     /// The total score (integrated).
     public var score: Double { lessons.reduce(0) { $0 + $1.integrated } }
@@ -174,8 +180,10 @@ public struct GradeReport: Codable, Sendable {
 
     /// A report.
     public init(submission: String, lessons: [LessonScore] = [], exercises: [ExerciseScore] = [],
-                tests: [TestResult] = [], ignored: [String] = [], error: String? = nil, seconds: Double = 0) {
+                tests: [TestResult] = [], ignored: [String] = [], error: String? = nil, seconds: Double = 0,
+                notes: [String] = []) {
         self.submission = submission
+        self.notes = notes
         self.lessons = lessons
         self.exercises = exercises
         self.tests = tests

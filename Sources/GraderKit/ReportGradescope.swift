@@ -105,6 +105,7 @@ private func gradescopeSummary(_ report: GradeReport) -> String {
     if anyIsolated {
         lines.append("(isolated: the lesson graded with only its own code from you and the reference for every other lesson)")
     }
+    for note in report.notes { lines.append("!!! " + note) }
     if !report.ignored.isEmpty {
         lines.append("Ignored \(report.ignored.count) file(s) outside exercise regions: "
                      + report.ignored.prefix(10).joined(separator: ", ")

@@ -125,7 +125,7 @@ func renderJUnit(_ report: GradeReport) -> String {
     }
 
     // The grader's own problems and the ignored files, in a suite of their own.
-    if report.error != nil || !report.ignored.isEmpty {
+    if report.error != nil || !report.ignored.isEmpty || !report.notes.isEmpty {
         let errors = report.error == nil ? 0 : 1
         totals.tests += errors
         totals.errors += errors
@@ -143,6 +143,9 @@ func renderJUnit(_ report: GradeReport) -> String {
         if !report.ignored.isEmpty {
             suites.append("    <system-out>" + xmlEscaped("Ignored (not exercise regions):\n"
                 + report.ignored.joined(separator: "\n")) + "</system-out>")
+        }
+        if !report.notes.isEmpty {
+            suites.append("    <system-err>" + xmlEscaped(report.notes.map { "!!! " + $0 }.joined(separator: "\n")) + "</system-err>")
         }
         suites.append("  </testsuite>")
     }

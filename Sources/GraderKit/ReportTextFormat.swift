@@ -104,6 +104,12 @@ func renderText(_ report: GradeReport, useColor: Bool) -> String {
         block(error, indent: 4)
     }
 
+    // What the grader must say about the whole run: not isolated, tampering.
+    for note in report.notes {
+        blank()
+        out += ReportText.wrap("!!! " + ReportText.sanitized(note, keepNewlines: false), width: width).map { style.red($0) }
+    }
+
     // Lessons and exercises.
     let exerciseScores = Dictionary(report.exercises.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
     let scoreColumn = report.allExerciseIDs.map { id -> Int in

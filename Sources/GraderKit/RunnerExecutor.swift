@@ -19,8 +19,7 @@ public func sandboxedTestExecutor(limits: SandboxLimits = SandboxLimits(), paral
         }
     }
     return { (binary: URL, tests: [GradedTest], environment: [String: String]) in
-        let results = runTests(binary: binary.path, testIDs: tests.map(\.name), limits: limits,
-                               parallelism: parallelism, environment: environment, progress: onResult)
-        return results.map { (verdict: $0.verdict, message: $0.message, output: $0.output, seconds: $0.seconds) }
+        runTests(binary: binary.path, testIDs: tests.map(\.name), limits: limits,
+                 parallelism: parallelism, environment: environment, progress: onResult)
     }
 }

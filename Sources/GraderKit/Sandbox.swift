@@ -263,7 +263,7 @@ public func sandboxHelperPath() -> String {
 /// (`libexec/swift/linux/swift-backtrace`) inside the sandbox. Nil when the
 /// runtime lives in the system's own folders.
 let swiftToolchainFolder: String? = {
-    guard let maps = try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8) else { return nil }
+    guard let maps = readWholeFile("/proc/self/maps") else { return nil }
     for line in maps.split(separator: "\n") where line.hasSuffix("/libswiftCore.so") {
         guard let slash = line.firstIndex(of: "/") else { continue }
         // …/usr/lib/swift/linux/libswiftCore.so → …/usr
@@ -274,6 +274,14 @@ let swiftToolchainFolder: String? = {
     }
     return nil
 }()
+
+/// A file read to its end: /proc files report size 0, so this reads until
+/// end-of-file rather than trusting the size.
+func readWholeFile(_ path: String) -> String? {
+    guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+    defer { try? handle.close() }
+    return (try? handle.readToEnd()).map { String(decoding: $0 ?? Data(), as: UTF8.self) }
+}
 
 /// Folders every isolated sandbox shows anyway.
 private let systemFolders = ["/usr", "/bin", "/lib", "/lib64", "/sbin", "/etc"]

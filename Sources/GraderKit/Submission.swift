@@ -41,6 +41,12 @@ public func collectSubmission(at folder: URL, exercises: Set<ExerciseID>,
     }
     var submission = Submission(path: folder.path, regions: [:], problems: [:], generalProblems: [], ignored: [])
     for file in files {
+        // A link could point anywhere the grader can read — the reference,
+        // another student's work. Only the submission's own files count.
+        if let link = symbolicLinkOnPath(file, under: base) {
+            submission.ignored.append("\(file) (\(link) is a symbolic link; links are not followed)")
+            continue
+        }
         guard let text = try? String(contentsOf: base.appendingPathComponent(file), encoding: .utf8) else {
             submission.ignored.append("\(file) (not readable as UTF-8 text)")
             continue
@@ -90,4 +96,19 @@ public func collectSubmission(at folder: URL, exercises: Set<ExerciseID>,
 private func matchingGenerated(_ file: String, _ generated: [String: String]) -> String? {
     if let exact = generated[file] { return exact }
     return generated.first { file.hasSuffix("/" + $0.key) || $0.key.hasSuffix("/" + file) }?.value
+}
+
+/// The first part of `relative` (a path under `base`) that is a symbolic
+/// link, e.g. `Kindling/Scalar` or `Kindling/Scalar/Value.swift`; nil when
+/// there is none.
+func symbolicLinkOnPath(_ relative: String, under base: URL) -> String? {
+    var path = base.path
+    var shown: [Substring] = []
+    for part in relative.split(separator: "/") {
+        path += "/" + part
+        shown.append(part)
+        var info = stat()
+        if lstat(path, &info) != 0 || (info.st_mode & S_IFMT) == S_IFLNK { return shown.joined(separator: "/") }
+    }
+    return nil
 }

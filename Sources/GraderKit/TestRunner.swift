@@ -36,6 +36,13 @@ public struct RunnerResult: Sendable {
     public var output: String
     /// Wall-clock seconds the test process ran.
     public var seconds: Double
+    /// What the test observed (hidden tests; see Observations.swift).
+    public var observations: [Observation] = []
+    /// Why the run's result channel cannot be what the test wrote (events
+    /// for tests that were not asked for, a second end), or nil.
+    public var tampering: String? = nil
+    /// Whether the test ran in namespaces of its own.
+    public var isolated: Bool = false
 
     /// A result.
     public init(testID: String, verdict: Verdict, message: String, output: String, seconds: Double) {
@@ -61,6 +68,8 @@ public let runnerBaseEnvironment: [String: String] = [
     "SWIFT_BACKTRACE": "enable=yes,interactive=no,color=no,threads=crashed,registers=none,images=none,limit=16,top=0",
     "MALLOC_ARENA_MAX": "2",
     "OPENBLAS_NUM_THREADS": "1",
+    // Where hidden tests write what they observe (Tests/HiddenTests/Support/Observe.swift).
+    "KINDLING_OBSERVATIONS_FD": "4",
 ]
 
 /// The `--filter` regular expression that selects exactly the test `testID`
@@ -69,8 +78,12 @@ public let runnerBaseEnvironment: [String: String] = [
 /// Swift Testing matches the filter against each test's id, which for a
 /// function ends in its source location (`Module.Suite/test()/File.swift:12:4`),
 /// and running a suite runs all its tests; so the pattern is anchored at the
-/// start (or after the module's dot) and must be followed by `/` or the end.
-/// `Suite/test()` therefore does not also select `Suite/test2()`.
+/// start and must be followed by `/` or the end. `Suite/test()` therefore
+/// does not also select `Suite/test2()`, and an id with its module
+/// (`HiddenTests.Suite/test()`) selects no test of another module, such as a
+/// `HiddenTests.Suite` declared inside the student's `Kindling`
+/// (`Kindling.HiddenTests.Suite/test()`). An id without a module may follow
+/// any module's dot.
 public func runnerFilterPattern(for testID: String) -> String {
     let special = Set("\\^$.|?*+()[]{}")
     var escaped = ""
@@ -78,7 +91,8 @@ public func runnerFilterPattern(for testID: String) -> String {
         if special.contains(character) { escaped.append("\\") }
         escaped.append(character)
     }
-    return "(^|\\.)" + escaped + "(/|$)"
+    let hasModule = testID.split(separator: "/").first?.contains(".") == true
+    return (hasModule ? "^" : "(^|\\.)") + escaped + "(/|$)"
 }
 
 /// Runs the one Swift Testing test `testID` of the test binary `binary` in
@@ -117,9 +131,10 @@ public func runnerFilterPattern(for testID: String) -> String {
 /// - Returns: the verdict, its message, the test's output and its wall-clock seconds.
 public func runTest(binary: String, testID: String, limits: SandboxLimits = SandboxLimits(),
                     user: SandboxUser? = SandboxUser.automatic, environment: [String: String] = [:],
-                    workingDirectory: String? = nil) -> (verdict: Verdict, message: String, output: String, seconds: Double) {
+                    workingDirectory: String? = nil,
+                    isolation: SandboxIsolation = .automatic) -> (verdict: Verdict, message: String, output: String, seconds: Double) {
     let result = runOneTest(binary: binary, testID: testID, limits: limits, user: user,
-                            environment: environment, workingDirectory: workingDirectory)
+                            environment: environment, workingDirectory: workingDirectory, isolation: isolation)
     return (result.verdict, result.message, result.output, result.seconds)
 }
 
@@ -147,7 +162,7 @@ public func runTest(binary: String, testID: String, limits: SandboxLimits = Sand
 /// - Returns: one result per test id, in order.
 public func runTests(binary: String, testIDs: [String], limits: SandboxLimits = SandboxLimits(),
                      parallelism: Int = 2, users: [SandboxUser]? = nil, environment: [String: String] = [:],
-                     retryWallTimeouts: Bool = true,
+                     retryWallTimeouts: Bool = true, isolation: SandboxIsolation = .automatic,
                      progress: (@Sendable (RunnerResult) -> Void)? = nil) -> [RunnerResult] {
     let workers = max(1, parallelism)
     var workerUsers: [SandboxUser?]
@@ -175,7 +190,7 @@ public func runTests(binary: String, testIDs: [String], limits: SandboxLimits = 
                 defer { group.leave() }
                 while let index = indices() {
                     var result = runOneTest(binary: binary, testID: testIDs[index], limits: limits, user: user,
-                                            environment: environment, workingDirectory: nil)
+                                            environment: environment, workingDirectory: nil, isolation: isolation)
                     if alone, result.verdict == .timedOut {
                         result.message += "\n(It was run twice, alongside other tests and then alone; it timed out both times.)"
                     }
@@ -210,10 +225,13 @@ private func hitWallLimit(_ result: RunnerResult) -> Bool {
 
 /// `runTest` returning a `RunnerResult`.
 func runOneTest(binary: String, testID: String, limits: SandboxLimits, user: SandboxUser?,
-                environment: [String: String], workingDirectory: String?) -> RunnerResult {
+                environment: [String: String], workingDirectory: String?,
+                isolation: SandboxIsolation = .none) -> RunnerResult {
     var directory = workingDirectory
     var ownDirectory: String? = nil
-    if directory == nil {
+    if case .namespaces = isolation {
+        directory = directory ?? "/tmp"  // its private /tmp
+    } else if directory == nil {
         guard let made = sandboxTemporaryDirectory(prefix: "kindling-test") else {
             return RunnerResult(testID: testID, verdict: .notRun,
                                 message: "The grader could not create a working folder: \(String(cString: strerror(errno)))",
@@ -232,13 +250,19 @@ func runOneTest(binary: String, testID: String, limits: SandboxLimits, user: San
     let arguments = [
         "--testing-library", "swift-testing",
         "--quiet",
+        // The cases of a parameterized test one after another, so that
+        // their observations come in the same order as the reference's.
+        "--no-parallel",
         "--filter", runnerFilterPattern(for: testID),
         "--event-stream-output-path", "/dev/fd/3",  // KINDLING_CHANNEL_FD
         "--event-stream-version", "0",
     ]
     let outcome = runSandboxed(executable: binary, arguments: arguments, environment: env,
-                               workingDirectory: directory, limits: limits, user: user)
-    return judgeTestRun(testID: testID, outcome: outcome)
+                               workingDirectory: directory, limits: limits, user: user, isolation: isolation)
+    var result = judgeTestRun(testID: testID, outcome: outcome)
+    result.observations = Observation.parse(outcome.observations)
+    result.isolated = outcome.isolated
+    return result
 }
 
 /// Turns a sandboxed run of one test into a verdict (the rules are listed at `runTest`).
@@ -272,6 +296,22 @@ func judgeTestRun(testID: String, outcome: SandboxOutcome) -> RunnerResult {
         // Otherwise it died before Swift Testing could even plan the run.
     }
     let planned = stream.functions
+    // Only the one test asked for may run. Anything else in the stream — a
+    // test the student's code declared under a matching name, an event for a
+    // test that was never planned, a second end — was not written by the test.
+    var tampering: [String] = []
+    let unasked = planned.filter { !($0 == testID || $0.hasPrefix(testID + "/")) }
+    if !unasked.isEmpty { tampering.append("tests that were not asked for ran: " + unasked.prefix(3).joined(separator: ", ")) }
+    let strangers = stream.endedOrder.filter { id in !planned.contains(id) && !planned.contains { $0.hasPrefix(id + "/") } }
+    if !strangers.isEmpty { tampering.append("end events for tests that were never planned: " + strangers.prefix(3).joined(separator: ", ")) }
+    let repeated = Dictionary(grouping: stream.endedOrder, by: { $0 }).filter { $0.value.count > 1 }.keys
+    if !repeated.isEmpty { tampering.append("a test ended more than once: " + repeated.sorted().prefix(3).joined(separator: ", ")) }
+    if !tampering.isEmpty {
+        var tampered = result(.failed, "The result channel was tampered with: " + tampering.joined(separator: "; ")
+            + ". The stream is not what the test wrote, so the test did not pass.")
+        tampered.tampering = tampering.joined(separator: "; ")
+        return tampered
+    }
     let ended = planned.allSatisfy { stream.ended.contains($0) || stream.skipped[$0] != nil }
     if !planned.isEmpty && ended {
         if planned.allSatisfy({ stream.skipped[$0] != nil }) {
@@ -336,6 +376,10 @@ struct RunnerEventStream {
     var functions: [String] = []
     /// Test (and suite) ids with a `testEnded` event.
     var ended: Set<String> = []
+    /// Every `testEnded` event's id, in order, repeats included.
+    var endedOrder: [String] = []
+    /// Tests that recorded an issue that counts.
+    var failedTests: Set<String> = []
     /// Skipped tests and their reasons.
     var skipped: [String: String] = [:]
     /// Cancelled tests and their reasons.
@@ -360,7 +404,10 @@ struct RunnerEventStream {
             let comments = (payload["_comments"] as? [String]) ?? []
             switch payloadKind {
             case "testEnded":
-                if let testID { ended.insert(testID) }
+                if let testID {
+                    ended.insert(testID)
+                    endedOrder.append(testID)
+                }
             case "testSkipped":
                 if let testID { skipped[testID] = comments.joined(separator: "; ") }
             case "testCancelled":
@@ -370,6 +417,7 @@ struct RunnerEventStream {
                 if (issue["isKnown"] as? Bool) == true { continue }
                 if let severity = issue["severity"] as? String, severity != "error" { continue }
                 if (issue["isFailure"] as? Bool) == false { continue }
+                if let testID { failedTests.insert(testID) }
                 let messages = (payload["messages"] as? [[String: Any]]) ?? []
                 var lines = messages.compactMap { $0["text"] as? String }
                 if lines.isEmpty { lines = comments.isEmpty ? ["An issue was recorded."] : comments }

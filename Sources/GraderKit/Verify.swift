@@ -36,17 +36,20 @@ extension Grader {
         }
         let (regions, _) = try course.referenceRegions()
         progress("Building the reference with switchable stubs…")
-        try workspace.write { _ in .switchable }
-        let (errors, _) = try workspace.build()
-        guard errors.isEmpty else {
-            result.problems += errors.prefix(10).map {
+        let lock = try WorkspaceLock.acquire(referenceWorkspace, pool: 1, progress: progress)
+        defer { withExtendedLifetime(lock) {} }
+        try referenceWorkspace.write { _ in .switchable }
+        let build = try referenceWorkspace.build(seconds: buildSeconds)
+        guard build.succeeded else {
+            result.problems += build.errors.prefix(10).map {
                 "does not compile with switchable stubs (a region must end its block and use an explicit `return`): \($0.file):\($0.line): \($0.message)"
             }
+            if build.errors.isEmpty { result.problems.append("the reference does not build: " + build.summary) }
             return result
         }
         result.lines.append("✔ the reference compiles with every stub in place")
-        let tests = try listTests()
-        let binary = try workspace.publishTestBinary()
+        let tests = try listTests(referenceWorkspace.testBinary)
+        let binary = try referenceWorkspace.publishTestBinary()
         defer { try? FileManager.default.removeItem(at: binary.deletingLastPathComponent()) }
         let byExercise = Dictionary(grouping: tests, by: \.exercise)
         for region in regions.sorted(by: { $0.id < $1.id }) {
@@ -68,6 +71,29 @@ extension Grader {
             result.problems.append("fails on the reference: \(test.name) — \(outcome.verdict.rawValue): \(outcome.message.prefix(300))")
         }
         if failing.isEmpty { result.lines.append("✔ every test passes on the reference") }
+
+        // What the grader compares: every hidden test must observe values,
+        // not only yes/no answers, and they must change with the grading
+        // seed (or a stream recorded in another run would pass).
+        let hidden = tests.filter { !$0.visible }
+        progress("Running the \(hidden.count) hidden tests on the reference with two grading seeds…")
+        let first = runReference(binary: binary, tests: hidden, seed: 1)
+        let second = runReference(binary: binary, tests: hidden, seed: 2)
+        result.problems += (first.failures + second.failures).map { "with a grading seed: \($0)" }
+        var unobserved: [String] = [], onlyBool: [String] = [], seedless: [String] = []
+        for test in hidden {
+            let one = first.observations[test.name] ?? [], two = second.observations[test.name] ?? []
+            if one.isEmpty { unobserved.append(test.name); continue }
+            if one.allSatisfy({ $0.kind == "bool" }) { onlyBool.append(test.name) }
+            if compareObservations(two, reference: one).matched { seedless.append(test.name) }
+        }
+        func list(_ names: [String]) -> String { names.prefix(10).joined(separator: ", ") + (names.count > 10 ? ", … (\(names.count))" : "") }
+        if !unobserved.isEmpty { result.problems.append("hidden tests that observe nothing, so a forged result could not be told from a real one: " + list(unobserved)) }
+        if !onlyBool.isEmpty { result.problems.append("hidden tests that observe only yes/no answers, which can be guessed: " + list(onlyBool)) }
+        if !seedless.isEmpty { result.problems.append("hidden tests whose observations do not change with the grading seed, so a recorded stream would pass: " + list(seedless)) }
+        if unobserved.isEmpty && onlyBool.isEmpty && seedless.isEmpty {
+            result.lines.append("✔ every hidden test observes values that change with the grading seed")
+        }
 
         progress("Running each exercise's tests against its stub…")
         for region in regions.sorted(by: { $0.id < $1.id }) {

@@ -126,18 +126,21 @@ public struct Workspace: Sendable {
         return copy
     }
 
-    /// Builds the library and the test binary. Returns the compiler errors
-    /// (empty on success) and the full build log.
-    public func build() throws -> (errors: [CompilerError], log: String) {
+    /// Builds the library and the test binary, stopping the build (its whole
+    /// process group) after `seconds`.
+    public func build(seconds: Double = 900) throws -> BuildResult {
         let result = try runProcess("/usr/bin/env", ["swift", "build", "--build-tests",
                                                      "--package-path", directory.path,
-                                                     "--scratch-path", directory.appendingPathComponent(".build").path])
+                                                     "--scratch-path", directory.appendingPathComponent(".build").path],
+                                    timeout: seconds)
         let errors = parseCompilerErrors(result.output, root: directory.appendingPathComponent("Sources/Kindling").path)
-        if result.status != 0 && errors.isEmpty {
-            throw GraderError.message("building the grading workspace failed:\n" + String(result.output.suffix(4000)))
-        }
-        return (errors, result.output)
+        return BuildResult(succeeded: result.status == 0 && !result.timedOut, errors: result.status == 0 ? [] : errors,
+                           timedOut: result.timedOut, log: result.output)
     }
+
+    /// Copies the built test binary into a new folder that only this user
+    /// can open, and returns the folder.
+    func privateCopyOfTestBinary() throws -> URL { try privateCopy(of: testBinary) }
 
     /// The manifest of the private package.
     static let manifest = """
@@ -198,20 +201,143 @@ func parseCompilerErrors(_ log: String, root: String) -> [CompilerError] {
     return errors
 }
 
-/// Runs a program to completion, returning its exit status and combined output.
+/// How a build went.
+public struct BuildResult: Sendable {
+    /// It finished and produced the test binary.
+    public var succeeded: Bool
+    /// Compiler errors with a location (empty on success).
+    public var errors: [CompilerError]
+    /// It ran past its time limit and was stopped.
+    public var timedOut: Bool
+    /// Everything it printed.
+    public var log: String
+
+    /// The lines of the log worth showing when it failed: the errors (a
+    /// linker's have no location), or its end.
+    public var summary: String {
+        if timedOut { return "the build was stopped at its time limit" }
+        let lines = log.split(separator: "\n").filter { $0.contains("error") || $0.contains("multiple definition") || $0.contains("duplicate symbol") }
+        return (lines.isEmpty ? log.split(separator: "\n").suffix(10) : lines.prefix(10)).joined(separator: "\n")
+    }
+}
+
+/// Copies `file` into a new folder that only this user can open (0700), and
+/// returns the folder.
+func privateCopy(of file: URL) throws -> URL {
+    let fm = FileManager.default
+    guard let folder = sandboxTemporaryDirectory(prefix: "kindling-grader-private") else {
+        throw GraderError.message("cannot create a private folder: \(String(cString: strerror(errno)))")
+    }
+    try fm.copyItem(at: file, to: URL(fileURLWithPath: folder).appendingPathComponent(file.lastPathComponent))
+    return URL(fileURLWithPath: folder)
+}
+
+/// Runs a program to completion, returning its exit status and combined
+/// output. With a `timeout`, the program and everything it started (its own
+/// session) are killed when it runs longer, and `timedOut` is set.
 func runProcess(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
-                directory: URL? = nil) throws -> (status: Int32, output: String) {
+                directory: URL? = nil, timeout: Double? = nil) throws -> (status: Int32, output: String, timedOut: Bool) {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
+    // setsid(1): the program leads a session of its own, so the group kill
+    // below reaches the compiler processes a build starts.
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
+    process.arguments = [executable] + arguments
     if let environment { process.environment = environment }
     if let directory { process.currentDirectoryURL = directory }
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
+    let output = try outputFile()
+    defer { try? output.close() }
+    process.standardOutput = output
+    process.standardError = output
     process.standardInput = FileHandle.nullDevice
     try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    let pid = process.processIdentifier
+    let deadline = timeout.map { Date().addingTimeInterval($0) }
+    var timedOut = false
+    while process.isRunning {
+        if let deadline, Date() >= deadline {
+            timedOut = true
+            kill(-pid, SIGKILL)
+            kill(pid, SIGKILL)
+            break
+        }
+        usleep(20_000)
+    }
     process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    if timedOut { kill(-pid, SIGKILL) }  // anything the group started meanwhile
+    try? output.seek(toOffset: 0)
+    let data = (try? output.readToEnd()) ?? Data()
+    return (timedOut ? -1 : process.terminationStatus, String(decoding: data, as: UTF8.self), timedOut)
+}
+
+/// A new, already unlinked file for a program's output (a file, not a pipe:
+/// a compiler's grandchild that outlives it cannot keep the reader waiting).
+private func outputFile() throws -> FileHandle {
+    guard let folder = sandboxTemporaryDirectory(prefix: "kindling-grader-output") else {
+        throw GraderError.message("cannot create a temporary folder: \(String(cString: strerror(errno)))")
+    }
+    defer { sandboxRemoveTree(folder) }
+    let path = folder + "/output"
+    guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]),
+          let handle = FileHandle(forUpdatingAtPath: path) else {
+        throw GraderError.message("cannot create \(path): \(String(cString: strerror(errno)))")
+    }
+    return handle
+}
+
+/// Exclusive use of a workspace folder, machine-wide: a `flock` on
+/// `<folder>.lock` beside it, held until the lock is dropped (or the process
+/// ends). Two grades at once never share a folder — one would build or test
+/// the other's code — so a grade takes the first free folder of a small
+/// pool (`work`, `work-2`, …), each kept warm for the next grade.
+public final class WorkspaceLock: @unchecked Sendable {
+    /// The folder this lock holds.
+    public let workspace: Workspace
+    private let descriptor: Int32
+
+    private init(workspace: Workspace, descriptor: Int32) {
+        self.workspace = workspace
+        self.descriptor = descriptor
+    }
+
+    deinit { close(descriptor) }
+
+    /// Takes the first free folder of `workspace`'s pool (`pool` folders:
+    /// the folder itself, then `-2`, `-3`, …), waiting up to `waitSeconds`
+    /// when all are held.
+    public static func acquire(_ workspace: Workspace, pool: Int = 4, waitSeconds: Double = 3600,
+                               progress: ProgressReporter = { _ in }) throws -> WorkspaceLock {
+        let base = workspace.directory
+        let candidates = (1...max(1, pool)).map { n in
+            n == 1 ? workspace
+                : Workspace(course: workspace.course,
+                            directory: base.deletingLastPathComponent().appendingPathComponent("\(base.lastPathComponent)-\(n)"))
+        }
+        var descriptors: [Int32] = []
+        defer { descriptors.filter { $0 >= 0 }.forEach { close($0) } }
+        for candidate in candidates {
+            let parent = candidate.directory.deletingLastPathComponent()
+            try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
+            let path = parent.appendingPathComponent(candidate.directory.lastPathComponent + ".lock").path
+            let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+            guard fd >= 0 else { throw GraderError.message("cannot open the lock \(path): \(String(cString: strerror(errno)))") }
+            descriptors.append(fd)
+        }
+        let giveUp = Date().addingTimeInterval(waitSeconds)
+        var said = false
+        while true {
+            for (index, fd) in descriptors.enumerated() where flock(fd, LOCK_EX | LOCK_NB) == 0 {
+                descriptors[index] = -1  // kept open by the lock
+                return WorkspaceLock(workspace: candidates[index], descriptor: fd)
+            }
+            if Date() >= giveUp {
+                throw GraderError.message("every grading folder (\(base.path) and \(pool - 1) more) stayed in use by other "
+                                          + "grades for \(Int(waitSeconds)) s")
+            }
+            if !said {
+                progress("Waiting for another grade to finish with \(base.path)…")
+                said = true
+            }
+            usleep(200_000)
+        }
+    }
 }

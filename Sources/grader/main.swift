@@ -76,6 +76,9 @@ struct RunOptions: ParsableArguments {
 
     @Option(help: "The private build folder (default: .build-grader/work in the course root). Keep it for warm builds.")
     var workspace: String?
+
+    @Option(help: "Seconds a build may take; past it, the submitted region that makes it slow is found and graded as its stub.")
+    var buildTimeout: Int = 900
 }
 
 extension RunOptions {
@@ -86,7 +89,7 @@ extension RunOptions {
         return Grader(course: course,
                       workspace: workspace.map { Workspace(course: course, directory: URL(fileURLWithPath: $0)) },
                       execute: sandboxedTestExecutor(limits: limits, parallelism: max(1, jobs)),
-                      progress: stderrProgress)
+                      progress: stderrProgress, buildSeconds: Double(buildTimeout))
     }
 }
 

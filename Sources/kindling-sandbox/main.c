@@ -184,9 +184,6 @@ static void build_root(const struct options *o, const char *root) {
     const char *system[] = { "/usr", "/bin", "/lib", "/lib64", "/lib32", "/libx32", "/sbin", "/etc" };
     for (size_t i = 0; i < sizeof system / sizeof system[0]; i++)
         if (bind_read_only(root, system[i], system[i], MS_NODEV) != 0) fail("bind-system");
-    for (int i = 0; i < o->bind_count; i++)
-        if (bind_read_only(root, o->binds[i], o->binds[i], MS_NODEV) != 0) fail("bind");
-
     // /dev: a few harmless devices, and the /dev/fd links Swift Testing uses
     // to open its result channel by path.
     snprintf(path, sizeof path, "%s/dev", root);
@@ -208,6 +205,11 @@ static void build_root(const struct options *o, const char *root) {
     if (mount_tmpfs(path, tmp, "1777", MS_NOSUID | MS_NODEV) != 0) fail("mount-tmp");
     snprintf(path, sizeof path, "%s/dev/shm", root);
     if (mount_tmpfs(path, tmp / 4, "1777", MS_NOSUID | MS_NODEV | MS_NOEXEC) != 0) fail("mount-shm");
+
+    // The program's own folders, after /tmp: a folder under /tmp (where
+    // the grader publishes test binaries) then shows inside the private one.
+    for (int i = 0; i < o->bind_count; i++)
+        if (bind_read_only(root, o->binds[i], o->binds[i], MS_NODEV) != 0) fail("bind");
 
     // /proc of the new PID namespace: our own processes only, and with
     // hidepid=2 not even the init's (which runs as root).

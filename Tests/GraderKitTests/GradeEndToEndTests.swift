@@ -10,20 +10,21 @@ import Testing
 // exercises still score in full.
 
 /// The repository this test file lives in.
-private let course = Course(root: URL(fileURLWithPath: #filePath)
+let e2eCourse = Course(root: URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent())
 
 /// One workspace for the whole suite (the first build is cold, the rest incremental).
-private let workspace = Workspace(course: course, directory: FileManager.default.temporaryDirectory
+let e2eWorkspace = Workspace(course: e2eCourse, directory: FileManager.default.temporaryDirectory
     .appendingPathComponent("kindling-grader-e2e-\(getpid())"))
 
-private func makeGrader() -> Grader {
+func e2eGrader(buildSeconds: Double = 900) -> Grader {
     // A short CPU limit keeps the infinite loop cheap; wall time is looser.
     let limits = SandboxLimits(wallSeconds: 20, cpuSeconds: 2, memoryBytes: 1 << 30)
-    return Grader(course: course, workspace: workspace, execute: sandboxedTestExecutor(limits: limits, parallelism: 2))
+    return Grader(course: e2eCourse, workspace: e2eWorkspace, execute: sandboxedTestExecutor(limits: limits, parallelism: 2),
+                  buildSeconds: buildSeconds)
 }
 
-private func id(_ text: String) -> ExerciseID { ExerciseID(text)! }
+func exerciseID(_ text: String) -> ExerciseID { ExerciseID(text)! }
 
 /// The answer key with lesson 1's regions replaced by misbehaving code, and
 /// lesson 2's 2.5 marker deleted and 2.6 not compiling; plus an edited test file.
@@ -39,8 +40,8 @@ private func adversarialSubmission() throws -> URL {
                 "exit(0)  // floods the output, fakes results, leaves early"],
         "2.6": ["return notDefinedAnywhere  // does not compile"],
     ]
-    for name in try FileManager.default.contentsOfDirectory(atPath: course.solutions.path) where name.hasSuffix(".swift") {
-        let text = try String(contentsOf: course.solutions.appendingPathComponent(name), encoding: .utf8)
+    for name in try FileManager.default.contentsOfDirectory(atPath: e2eCourse.solutions.path) where name.hasSuffix(".swift") {
+        let text = try String(contentsOf: e2eCourse.solutions.appendingPathComponent(name), encoding: .utf8)
         var rewritten = rewriteRegions(in: text, file: name) { region in
             bodies[region.id.description].map { $0.map { region.indentation + $0 } }
         }
@@ -58,9 +59,9 @@ private func adversarialSubmission() throws -> URL {
     @Test func adversarialSubmissionGetsEveryVerdictAndCorrectWorkStillScores() throws {
         let folder = try adversarialSubmission()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let report = try makeGrader().grade(folder)
-        func results(_ e: String) -> [TestResult] { report.tests.filter { $0.exercise == id(e) } }
-        func score(_ e: String) -> ExerciseScore { report.exercises.first { $0.id == id(e) }! }
+        let report = try e2eGrader().grade(folder)
+        func results(_ e: String) -> [TestResult] { report.tests.filter { $0.exercise == exerciseID(e) } }
+        func score(_ e: String) -> ExerciseScore { report.exercises.first { $0.id == exerciseID(e) }! }
 
         // Every test of a misbehaving exercise lost its points, with the right kind of verdict.
         for e in ["1.1", "1.2", "1.3", "1.4", "1.5", "2.5", "2.6"] {
@@ -72,7 +73,7 @@ private func adversarialSubmission() throws -> URL {
                 "fatalError → crashed, with its message")
         #expect(results("1.2").contains { $0.message.contains("at Kindling/Scalar/Value.swift:") },
                 "the crash points at the student's file, not at the grader's private copy: \(results("1.2").map(\.message))")
-        #expect(report.tests.allSatisfy { !$0.message.contains(workspace.directory.path) && !$0.output.contains(workspace.directory.path) },
+        #expect(report.tests.allSatisfy { !$0.message.contains(e2eWorkspace.directory.path) && !$0.output.contains(e2eWorkspace.directory.path) },
                 "no private workspace path reaches the report")
         #expect(results("1.3").contains { $0.verdict == .crashed && $0.message.contains("SIGSEGV") }, "segfault → crashed (SIGSEGV)")
         #expect(results("1.4").contains { $0.verdict == .outOfMemory }, "unbounded growth → out of memory")
@@ -97,11 +98,11 @@ private func adversarialSubmission() throws -> URL {
     }
 
     @Test func solutionsScoreFullMarksAndExercisesScoreZero() throws {
-        let grader = makeGrader()
-        let solutions = try grader.grade(course.solutions)
+        let grader = e2eGrader()
+        let solutions = try grader.grade(e2eCourse.solutions)
         #expect(solutions.score == solutions.maxScore && solutions.maxScore > 0,
                 "\(solutions.tests.filter { $0.verdict != .passed }.map { "\($0.name): \($0.message)" })")
-        let exercises = try grader.grade(course.exercises)
+        let exercises = try grader.grade(e2eCourse.exercises)
         #expect(exercises.score == 0)
         #expect(exercises.tests.allSatisfy { $0.verdict == .crashed }, "every stub crashes its tests, nothing else")
         #expect(exercises.tests.allSatisfy { $0.message.contains("is not done yet") })

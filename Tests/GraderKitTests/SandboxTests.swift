@@ -5,15 +5,17 @@
 import Foundation
 import Testing
 @testable import GraderKit
+import CBLAS
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// Runs `script` with /bin/sh in the sandbox.
 private func sh(_ script: String, limits: SandboxLimits = SandboxLimits(wallSeconds: 10), user: SandboxUser? = nil,
-                environment: [String: String] = ["PATH": "/usr/bin:/bin"], workingDirectory: String? = nil) -> SandboxOutcome {
+                environment: [String: String] = ["PATH": "/usr/bin:/bin"], workingDirectory: String? = nil,
+                isolation: SandboxIsolation = .none) -> SandboxOutcome {
     runSandboxed(executable: "/bin/sh", arguments: ["-c", script], environment: environment,
-                 workingDirectory: workingDirectory, limits: limits, user: user)
+                 workingDirectory: workingDirectory, limits: limits, user: user, isolation: isolation)
 }
 
 private func text(_ data: Data) -> String { String(decoding: data, as: UTF8.self) }
@@ -257,5 +259,131 @@ private let isRoot = geteuid() == 0
         #expect(signalName(SIGSEGV) == "SIGSEGV")
         #expect(signalName(SIGXCPU) == "SIGXCPU")
         #expect(signalName(99) == "signal 99")
+    }
+}
+
+/// Isolation (root only): namespaces of its own for each sandboxed program.
+@Suite(.enabled(if: isRoot && sandboxIsolationProblem == nil, "namespaces need root"))
+struct SandboxIsolationTests {
+    private let isolated = SandboxIsolation.namespaces(tmpBytes: 8 << 20)
+
+    @Test func seesNoFileOfTheCourseNorOfTheGrader() throws {
+        // A world-readable secret outside the system folders: invisible inside.
+        let secretFolder = try #require(sandboxTemporaryDirectory(prefix: "kindling-visible-outside"))
+        defer { sandboxRemoveTree(secretFolder) }
+        chmod(secretFolder, 0o755)
+        try "42".write(toFile: secretFolder + "/answers.txt", atomically: true, encoding: .utf8)
+        chmod(secretFolder + "/answers.txt", 0o644)
+        let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path
+        let outcome = sh("""
+            cat \(secretFolder)/answers.txt 2>/dev/null || echo no-secret
+            ls \(here) 2>/dev/null || echo no-course
+            ls / | tr '\\n' ' '; echo
+            cat /proc/1/cmdline 2>/dev/null || echo no-init
+            ls /proc | grep -c '^[0-9]'
+            """, user: .nobody, isolation: isolated)
+        let lines = text(outcome.stdout).split(separator: "\n").map(String.init)
+        #expect(lines.count == 5, "\(text(outcome.stdout)) \(text(outcome.stderr))")
+        guard lines.count == 5 else { return }
+        #expect(lines[0] == "no-secret")
+        #expect(lines[1] == "no-course")
+        #expect(!lines[2].contains("work") && !lines[2].contains("home") && !lines[2].contains("root"),
+                "only system folders, /tmp, /dev and /proc: \(lines[2])")
+        #expect(lines[3] == "no-init", "the init (root) is hidden")
+        // sh, and the ls and grep of the pipeline: a handful, not the machine's hundreds.
+        #expect((Int(lines[4]) ?? 99) <= 4, "processes visible: \(lines[4])")
+        #expect(outcome.isolated)
+    }
+
+    @Test func privateTmpAndShmVanishAndAreBounded() {
+        let marker = "kindling-private-\(getpid())-\(Int.random(in: 0..<1_000_000))"
+        let first = sh("""
+            ls -A /tmp /dev/shm | grep -c . ; echo x > /tmp/\(marker); echo x > /dev/shm/\(marker)
+            head -c 20000000 /dev/zero > /tmp/big 2>/dev/null || echo full
+            """, isolation: isolated)
+        #expect(text(first.stdout).hasPrefix("2\n"), "each starts empty (two headers): \(text(first.stdout))")
+        #expect(text(first.stdout).contains("full"), "/tmp is bounded (8 MiB here)")
+        let second = sh("cat /tmp/\(marker) /dev/shm/\(marker) 2>/dev/null || echo gone", isolation: isolated)
+        #expect(text(second.stdout) == "gone\n", "nothing survives from one run to the next")
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/\(marker)") && !FileManager.default.fileExists(atPath: "/dev/shm/\(marker)"))
+    }
+
+    @Test func noNetwork() {
+        let outcome = sh("grep -c : /proc/net/dev; cat /proc/sys/kernel/hostname", isolation: isolated)
+        #expect(text(outcome.stdout) == "1\nsandbox\n", "only the loopback device: \(text(outcome.stdout))")
+    }
+
+    @Test func forkBombsAreCappedAtTheSameLimitEveryTime() throws {
+        let lease = try #require(SandboxUserLease.acquire())
+        var limitsSeen: [String] = []
+        for _ in 0..<4 {
+            // Background sleepers until fork fails, then report the cap.
+            let outcome = sh("""
+                n=0; while [ $n -lt 500 ]; do sleep 30 & [ $? -eq 0 ] || break; n=$((n+1)); done 2>/dev/null
+                ulimit -u; echo made $n
+                """, limits: SandboxLimits(wallSeconds: 20, processes: 40), user: lease.user, isolation: isolated)
+            let lines = text(outcome.stdout).split(separator: "\n").map(String.init)
+            limitsSeen.append(lines.first ?? "?")
+            #expect(lines.last.map { $0.hasPrefix("made ") && $0 != "made 500" } == true, "the bomb was stopped: \(lines)")
+            #expect(processes(ownedBy: lease.user.uid).isEmpty, "every process is gone when the run returns")
+        }
+        #expect(limitsSeen == ["40", "40", "40", "40"], "a fixed cap, never one that grows: \(limitsSeen)")
+    }
+
+    @Test func wallLimitEndsTheWholeNamespace() {
+        let start = sandboxClock()
+        let outcome = sh("(setsid sleep 30 &); sleep 31", limits: SandboxLimits(wallSeconds: 0.5), isolation: isolated)
+        #expect(outcome.hitWallLimit)
+        #expect(outcome.termination == .signaled(SIGKILL))
+        #expect(sandboxClock() - start < 5)
+    }
+}
+
+/// Starting children never deadlocks, however many threads start them while
+/// BLAS threads are busy (fork() once deadlocked in OpenBLAS's atfork handler).
+@Suite struct SpawnUnderLoadTests {
+    @Test func twoHundredChildrenFromEightThreadsWhileBLASIsBusy() {
+        let stop = LockedFlag()
+        // Busy BLAS threads: OpenBLAS's own pool, kept working by two callers.
+        let blas = DispatchGroup()
+        for _ in 0..<2 {
+            DispatchQueue.global().async(group: blas) {
+                let n: Int32 = 256
+                let a = [Float](repeating: 1, count: Int(n * n))
+                var c = [Float](repeating: 0, count: Int(n * n))
+                while !stop.value {
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, a, n, a, n, 0, &c, n)
+                }
+            }
+        }
+        let done = DispatchSemaphore(value: 0)
+        let results = UnsafeSendableBox([Int32](repeating: -1, count: 200))
+        for thread in 0..<8 {
+            Thread {
+                for i in 0..<25 {
+                    let outcome = runSandboxed(executable: "/bin/true", limits: SandboxLimits(wallSeconds: 60),
+                                               isolation: .automatic)
+                    if case .exited(let status) = outcome.termination { results.set(thread * 25 + i, status) }
+                }
+                done.signal()
+            }.start()
+        }
+        var finished = 0
+        let deadline = DispatchTime.now() + .seconds(300)
+        while finished < 8, done.wait(timeout: deadline) == .success { finished += 1 }
+        stop.value = true
+        blas.wait()
+        #expect(finished == 8, "spawning threads still stuck after 300 s: a deadlock")
+        #expect(results.values.allSatisfy { $0 == 0 }, "every child ran and exited 0")
+    }
+}
+
+/// A Bool shared between threads.
+private final class LockedFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var flag = false
+    var value: Bool {
+        get { lock.withLock { flag } }
+        set { lock.withLock { flag = newValue } }
     }
 }
