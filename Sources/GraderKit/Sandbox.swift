@@ -587,7 +587,7 @@ private func treeCPUSeconds(root: pid_t) -> Double {
     var stack = [root]
     var seen = Set<pid_t>()
     while let pid = stack.popLast(), seen.insert(pid).inserted {
-        if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+        if let stat = readWholeFile("/proc/\(pid)/stat"),
            let close = stat.lastIndex(of: ")") {
             // Fields after "(comm)": state is 3, utime 14, stime 15.
             let fields = stat[stat.index(after: close)...].split(separator: " ")
@@ -595,7 +595,7 @@ private func treeCPUSeconds(root: pid_t) -> Double {
         }
         let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
         for task in tasks {
-            let children = (try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/children", encoding: .utf8)) ?? ""
+            let children = readWholeFile("/proc/\(pid)/task/\(task)/children") ?? ""
             stack += children.split(separator: " ").compactMap { pid_t($0) }
         }
     }
@@ -652,7 +652,7 @@ private func tasksOwned(by uid: uid_t, zombies: Bool) -> Int {
     guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return 0 }
     var total = 0
     for entry in entries where entry.first?.isNumber == true {
-        guard let text = try? String(contentsOfFile: "/proc/\(entry)/status", encoding: .utf8) else { continue }
+        guard let text = readWholeFile("/proc/\(entry)/status") else { continue }
         var realUID: uid_t? = nil
         var threads = 1
         var zombie = false

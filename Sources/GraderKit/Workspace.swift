@@ -238,10 +238,8 @@ func privateCopy(of file: URL) throws -> URL {
 func runProcess(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
                 directory: URL? = nil, timeout: Double? = nil) throws -> (status: Int32, output: String, timedOut: Bool) {
     let process = Process()
-    // setsid(1): the program leads a session of its own, so the group kill
-    // below reaches the compiler processes a build starts.
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
-    process.arguments = [executable] + arguments
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
     if let environment { process.environment = environment }
     if let directory { process.currentDirectoryURL = directory }
     let output = try outputFile()
@@ -256,14 +254,12 @@ func runProcess(_ executable: String, _ arguments: [String], environment: [Strin
     while process.isRunning {
         if let deadline, Date() >= deadline {
             timedOut = true
-            kill(-pid, SIGKILL)
-            kill(pid, SIGKILL)
+            killTree(pid)  // the build and the compilers it started
             break
         }
         usleep(20_000)
     }
     process.waitUntilExit()
-    if timedOut { kill(-pid, SIGKILL) }  // anything the group started meanwhile
     try? output.seek(toOffset: 0)
     let data = (try? output.readToEnd()) ?? Data()
     return (timedOut ? -1 : process.terminationStatus, String(decoding: data, as: UTF8.self), timedOut)
@@ -339,5 +335,25 @@ public final class WorkspaceLock: @unchecked Sendable {
             }
             usleep(200_000)
         }
+    }
+}
+
+/// Kills `root` and every process below it (found through /proc, again
+/// until none is left, since a dying build may still be starting some).
+func killTree(_ root: pid_t) {
+    for _ in 0..<5 {
+        var stack = [root], all: [pid_t] = []
+        while let pid = stack.popLast() {
+            all.append(pid)
+            let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+            for task in tasks {
+                let children = readWholeFile("/proc/\(pid)/task/\(task)/children") ?? ""
+                stack += children.split(separator: " ").compactMap { pid_t($0) }
+            }
+        }
+        for pid in all { kill(pid, SIGSTOP) }  // no new children while we kill
+        for pid in all { kill(pid, SIGKILL) }
+        if all.count == 1 { return }
+        usleep(50_000)
     }
 }
