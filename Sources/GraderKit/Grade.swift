@@ -101,11 +101,13 @@ public struct Grader: Sendable {
     /// Longest a build of the grading workspace may take before the regions
     /// submitted in it are searched for the one to blame.
     public var buildSeconds: Double
+    /// CPU seconds each compiler job may use (see `Workspace.build`).
+    public var compileCPUSeconds: Int
 
     /// A grader.
     public init(course: Course, workspace: Workspace? = nil, referenceWorkspace: Workspace? = nil,
                 execute: @escaping TestExecutor, progress: @escaping ProgressReporter = { _ in },
-                buildSeconds: Double = 900) {
+                buildSeconds: Double = 900, compileCPUSeconds: Int = 600) {
         self.course = course
         self.workspace = workspace ?? Workspace(course: course)
         self.referenceWorkspace = referenceWorkspace
@@ -113,6 +115,7 @@ public struct Grader: Sendable {
         self.execute = execute
         self.progress = progress
         self.buildSeconds = buildSeconds
+        self.compileCPUSeconds = compileCPUSeconds
     }
 
     /// Grades the submission at `url`, optionally only one lesson.
@@ -215,7 +218,7 @@ public struct Grader: Sendable {
             attempt += 1
             progress("Building (\(label)\(attempt > 1 ? ", attempt \(attempt)" : ""))…")
             let placed = try write(submitting: Set(submittedNow()))
-            let build = try workspace.build(seconds: buildSeconds)
+            let build = try workspace.build(seconds: buildSeconds, cpuSeconds: compileCPUSeconds)
             if build.succeeded { break }
             var blamed = Set<ExerciseID>()
             // Blame the regions the errors fall in; an error elsewhere blames every submitted region of its file.
@@ -230,6 +233,17 @@ public struct Grader: Sendable {
                 }
             }
             if blamed.isEmpty {
+                // A link clash names its symbol ("multiple definition of
+                // 'main'"): the submitted regions that spell it out.
+                for symbol in parseLinkClashes(build.log) {
+                    for id in submittedNow() where submission.regions[id]!.body.joined(separator: "\n").contains(symbol) {
+                        blamed.insert(id)
+                        notes[id, default: []].append("graded as its stub: it defines the symbol '\(symbol)' a second time, "
+                            + "so the program cannot be linked (\(build.summary.split(separator: "\n").first ?? ""))")
+                    }
+                }
+            }
+            if blamed.isEmpty {
                 // No error points into a region: a link failure ("multiple
                 // definition" has no file:line) or a build past its time
                 // limit. Find the submitted regions that cause it by building
@@ -239,7 +253,7 @@ public struct Grader: Sendable {
                     : "the build fails with it in place and succeeds without it: " + build.summary
                 let culprits = try bisectBuildFailure(submittedNow(), timedOut: build.timedOut) { chosen in
                     _ = try write(submitting: Set(chosen))
-                    return try workspace.build(seconds: buildSeconds)
+                    return try workspace.build(seconds: buildSeconds, cpuSeconds: compileCPUSeconds)
                 }
                 guard !culprits.isEmpty else {
                     throw GraderError.message("the grading workspace does not build and no exercise region is to blame:\n"
@@ -315,7 +329,7 @@ public struct Grader: Sendable {
             defer { withExtendedLifetime(lock) {} }
             progress("Building the reference…")
             try referenceWorkspace.write { _ in .switchable }
-            let build = try referenceWorkspace.build(seconds: buildSeconds)
+            let build = try referenceWorkspace.build(seconds: buildSeconds, cpuSeconds: compileCPUSeconds)
             guard build.succeeded else {
                 throw GraderError.message("the reference does not build:\n" + build.summary)
             }

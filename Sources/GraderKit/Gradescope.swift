@@ -49,6 +49,8 @@ extension Course {
     fi
     cd /autograder/source
     swift build -c release --product grader
+    # The helper that starts each test in its sandbox, beside the grader.
+    swift build -c release --product kindling-sandbox
     # Warm the grading workspace: the first real submission then only recompiles its own regions.
     .build/release/grader grade Exercises --format json --out /tmp/warmup.json || true
 

@@ -39,7 +39,7 @@ extension Grader {
         let lock = try WorkspaceLock.acquire(referenceWorkspace, pool: 1, progress: progress)
         defer { withExtendedLifetime(lock) {} }
         try referenceWorkspace.write { _ in .switchable }
-        let build = try referenceWorkspace.build(seconds: buildSeconds)
+        let build = try referenceWorkspace.build(seconds: buildSeconds, cpuSeconds: compileCPUSeconds)
         guard build.succeeded else {
             result.problems += build.errors.prefix(10).map {
                 "does not compile with switchable stubs (a region must end its block and use an explicit `return`): \($0.file):\($0.line): \($0.message)"

@@ -128,12 +128,21 @@ public struct Workspace: Sendable {
 
     /// Builds the library and the test binary, stopping the build (its whole
     /// process group) after `seconds`.
-    public func build(seconds: Double = 900) throws -> BuildResult {
-        let result = try runProcess("/usr/bin/env", ["swift", "build", "--build-tests",
-                                                     "--package-path", directory.path,
-                                                     "--scratch-path", directory.appendingPathComponent(".build").path],
+    ///
+    /// Every process of the build (each compiler job) may also use at most
+    /// `cpuSeconds` of CPU time and 8 GiB of address space: a region the
+    /// compiler's work explodes on then ends its job with SIGXCPU, or an
+    /// allocation failure, whose stack dump names the declaration it was
+    /// working on ("While type-checking 'S6' (at …/Shape.swift:30:1)").
+    public func build(seconds: Double = 900, cpuSeconds: Int = 600) throws -> BuildResult {
+        let result = try runProcess("/usr/bin/prlimit", ["--cpu=\(cpuSeconds):\(cpuSeconds + 5)", "--as=\(8 << 30)", "--",
+                                                         "/usr/bin/env", "swift", "build", "--build-tests",
+                                                         "--package-path", directory.path,
+                                                         "--scratch-path", directory.appendingPathComponent(".build").path],
                                     timeout: seconds)
-        let errors = parseCompilerErrors(result.output, root: directory.appendingPathComponent("Sources/Kindling").path)
+        let root = directory.appendingPathComponent("Sources/Kindling").path
+        var errors = parseCompilerErrors(result.output, root: root)
+        if result.status != 0 && errors.isEmpty { errors = parseCompilerCrashes(result.output, root: root) }
         return BuildResult(succeeded: result.status == 0 && !result.timedOut, errors: result.status == 0 ? [] : errors,
                            timedOut: result.timedOut, log: result.output)
     }
@@ -181,6 +190,42 @@ public struct Workspace: Sendable {
         return parts(id) > parts(String(cString: value))
     }
     """
+}
+
+/// Where a compiler job that crashed or was stopped (SIGXCPU, out of
+/// memory) was working, from its stack dump: "N. While type-checking 'S6'
+/// (at /…/Sources/Kindling/Tensor/Shape.swift:30:1)".
+func parseCompilerCrashes(_ log: String, root: String) -> [CompilerError] {
+    var errors: [CompilerError] = []
+    for line in log.components(separatedBy: "\n") where line.contains("While ") {
+        guard let at = line.range(of: "(at ", options: .backwards), line.hasSuffix(")") else { continue }
+        let location = line[at.upperBound..<line.index(before: line.endIndex)].split(separator: ":")
+        guard location.count >= 3, let l = Int(location[location.count - 2]), let c = Int(location[location.count - 1]) else { continue }
+        var file = location[..<(location.count - 2)].joined(separator: ":")
+        guard file.hasPrefix(root + "/") else { continue }
+        file = String(file.dropFirst(root.count + 1))
+        let what = line.trimmingCharacters(in: .whitespaces).drop { $0.isNumber || $0 == "." || $0 == " " }
+        let error = CompilerError(file: file, line: l, column: c,
+                                  message: "the compiler ran out of its CPU-time or memory limit here (\(what.prefix(200)))")
+        if !errors.contains(error) { errors.append(error) }
+    }
+    return errors
+}
+
+/// The symbols a link failed on: "multiple definition of 'main'" (gold),
+/// "duplicate symbol: main" (lld).
+func parseLinkClashes(_ log: String) -> [String] {
+    var symbols: [String] = []
+    for line in log.components(separatedBy: "\n") {
+        var symbol: Substring? = nil
+        if let r = line.range(of: "multiple definition of ") {
+            symbol = line[r.upperBound...].trimmingCharacters(in: CharacterSet(charactersIn: "'`‘’ ")).prefix(300)
+        } else if let r = line.range(of: "duplicate symbol: ") {
+            symbol = line[r.upperBound...].prefix(300)
+        }
+        if let symbol, !symbol.isEmpty, !symbols.contains(String(symbol)) { symbols.append(String(symbol)) }
+    }
+    return symbols
 }
 
 /// Parses `path:line:column: error: message` lines; paths under `root` are

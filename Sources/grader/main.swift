@@ -79,6 +79,9 @@ struct RunOptions: ParsableArguments {
 
     @Option(help: "Seconds a build may take; past it, the submitted region that makes it slow is found and graded as its stub.")
     var buildTimeout: Int = 900
+
+    @Option(help: "CPU seconds each compiler job may use; a region the compiler chokes on is graded as its stub.")
+    var compileCPU: Int = 600
 }
 
 extension RunOptions {
@@ -89,7 +92,8 @@ extension RunOptions {
         return Grader(course: course,
                       workspace: workspace.map { Workspace(course: course, directory: URL(fileURLWithPath: $0)) },
                       execute: sandboxedTestExecutor(limits: limits, parallelism: max(1, jobs)),
-                      progress: stderrProgress, buildSeconds: Double(buildTimeout))
+                      progress: stderrProgress, buildSeconds: Double(buildTimeout),
+                      compileCPUSeconds: compileCPU)
     }
 }
 

@@ -210,4 +210,39 @@ extension GradeEndToEndTests {
         #expect(report.score == 0, "\(report.tests.filter { $0.verdict == .passed }.map(\.name))")
         #expect(report.ignored.contains { $0.contains("Scalar/Value.swift") && $0.contains("symbolic link") }, "\(report.ignored)")
     }
+
+    @Test func buildAttacksAreBlamedOnTheirRegionsAndTheRestIsGraded() throws {
+        // Lesson 2 only: 2.5 also defines `main` (the link fails, naming no
+        // file); 2.6 also declares six nested generic typealiases that the
+        // type checker never finishes. 2.1–2.4 are correct (and their tests
+        // use no later exercise).
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("build-attacks-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let name = try #require(try FileManager.default.contentsOfDirectory(atPath: e2eCourse.solutions.path).first { $0.hasPrefix("02-") })
+        let text = try String(contentsOf: e2eCourse.solutions.appendingPathComponent(name), encoding: .utf8)
+        let rewritten = rewriteRegions(in: text, file: name) { region in
+            switch region.id.description {
+            case "2.5":
+                return region.body + ["}", "@_cdecl(\"main\") public func hostileMain() -> Int32 { 0 }", "func hostileAbsorb() {"]
+            case "2.6":
+                return region.body + ["}", "typealias S1<T> = (T, T)", "typealias S2<T> = S1<S1<T>>", "typealias S3<T> = S2<S2<T>>",
+                                      "typealias S4<T> = S3<S3<T>>", "typealias S5<T> = S4<S4<T>>", "typealias S6<T> = S5<S5<T>>",
+                                      "func hostileAbsorbToo() {"]
+            default:
+                return nil
+            }
+        }
+        try rewritten.write(to: folder.appendingPathComponent(name), atomically: true, encoding: .utf8)
+        // Each compiler job may use 60 s of CPU: far more than any of Kindling's needs.
+        let report = try e2eGrader(compileCPUSeconds: 60).grade(folder, lesson: 2)
+        func score(_ e: String) -> ExerciseScore { report.exercises.first { $0.id == exerciseID(e) }! }
+        #expect(report.error == nil, "\(report.error ?? "")")
+        #expect(score("2.5").points == 0 && score("2.5").notes.contains { $0.contains("'main'") }, "\(score("2.5").notes)")
+        #expect(score("2.6").points == 0 && score("2.6").notes.contains { $0.contains("CPU-time or memory") || $0.contains("ran past") },
+                "\(score("2.6").notes)")
+        for e in ["2.1", "2.2", "2.3", "2.4"] {
+            #expect(score(e).points == score(e).maxPoints && score(e).maxPoints > 0, "exercise \(e): \(score(e).notes)")
+        }
+    }
 }

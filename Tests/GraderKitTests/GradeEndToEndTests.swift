@@ -17,11 +17,11 @@ let e2eCourse = Course(root: URL(fileURLWithPath: #filePath)
 let e2eWorkspace = Workspace(course: e2eCourse, directory: FileManager.default.temporaryDirectory
     .appendingPathComponent("kindling-grader-e2e-\(getpid())"))
 
-func e2eGrader(buildSeconds: Double = 900) -> Grader {
+func e2eGrader(buildSeconds: Double = 900, compileCPUSeconds: Int = 600) -> Grader {
     // A short CPU limit keeps the infinite loop cheap; wall time is looser.
     let limits = SandboxLimits(wallSeconds: 20, cpuSeconds: 2, memoryBytes: 1 << 30)
     return Grader(course: e2eCourse, workspace: e2eWorkspace, execute: sandboxedTestExecutor(limits: limits, parallelism: 2),
-                  buildSeconds: buildSeconds)
+                  buildSeconds: buildSeconds, compileCPUSeconds: compileCPUSeconds)
 }
 
 func exerciseID(_ text: String) -> ExerciseID { ExerciseID(text)! }

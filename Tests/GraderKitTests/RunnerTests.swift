@@ -263,6 +263,11 @@ private func result(_ name: String) throws -> RunnerResult {
         #expect("Suite/test(x:)".contains(regex))
         #expect(!"Module.Suite/test(x:y:)/File.swift:3:4".contains(regex))
         #expect(!"Module.OtherSuite/test(x:)/File.swift:3:4".contains(regex))
+        // With its module, the id is anchored at the start: a suite of the
+        // same name nested in another module (a student's) is not selected.
+        let exact = try Regex(runnerFilterPattern(for: "HiddenTests.Exercise_1_1/t()"))
+        #expect("HiddenTests.Exercise_1_1/t()/File.swift:3:4".contains(exact))
+        #expect(!"Kindling.HiddenTests.Exercise_1_1/t()/File.swift:3:4".contains(exact))
     }
 
     @Test func passingTestPassesWithItsOutput() throws {
