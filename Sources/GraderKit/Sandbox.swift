@@ -329,8 +329,11 @@ public func runSandboxed(executable: String, arguments: [String] = [], environme
     }
     if (user != nil || isolated) && geteuid() != 0 { return fail("running as another user or isolated requires root") }
     // The child changes folder before execve: a relative path must be made absolute first.
-    let executable = executable.hasPrefix("/") ? executable
+    var executable = executable.hasPrefix("/") ? executable
         : FileManager.default.currentDirectoryPath + "/" + executable
+    // Isolated, its folder is shown at the same path: a real one, not a link
+    // (SwiftPM's .build/debug is a link).
+    if isolated { executable = URL(fileURLWithPath: executable).resolvingSymlinksInPath().path }
 
     // Private folder for the captured output: only this process can open it.
     guard let captureDirectory = sandboxTemporaryDirectory(prefix: "kindling-capture") else {

@@ -317,10 +317,11 @@ struct SandboxIsolationTests {
         let lease = try #require(SandboxUserLease.acquire())
         var limitsSeen: [String] = []
         for _ in 0..<4 {
-            // Background sleepers until fork fails, then report the cap.
+            // Background sleepers until fork fails, then report the cap
+            // (dash's `ulimit -p`: RLIMIT_NPROC).
             let outcome = sh("""
-                n=0; while [ $n -lt 500 ]; do sleep 30 & [ $? -eq 0 ] || break; n=$((n+1)); done 2>/dev/null
-                ulimit -u; echo made $n
+                n=0; while [ $n -lt 500 ]; do (sleep 30 &) 2>/dev/null || break; n=$((n+1)); done
+                ulimit -p; echo made $n
                 """, limits: SandboxLimits(wallSeconds: 20, processes: 40), user: lease.user, isolation: isolated)
             let lines = text(outcome.stdout).split(separator: "\n").map(String.init)
             limitsSeen.append(lines.first ?? "?")
