@@ -78,4 +78,30 @@ private func numbers(_ what: String, _ values: [String], shape: [Int]? = nil, at
         #expect(again.workspace.directory.lastPathComponent == "work")
         withExtendedLifetime(second) {}
     }
+
+    @Test func theRegionBehindABuildFailureIsFoundByHalves() throws {
+        let ids = (1...7).map { ExerciseID(lesson: 3, number: $0) }
+        func build(_ failing: @escaping ([ExerciseID]) -> Bool, timedOut: Bool) -> ([ExerciseID]) -> BuildResult {
+            { chosen in
+                let fails = failing(chosen)
+                return BuildResult(succeeded: !fails, errors: [], timedOut: fails && timedOut, log: "")
+            }
+        }
+        // One culprit, a time-out: found, and only time-outs count.
+        var probes = 0
+        let one = try bisectBuildFailure(ids, timedOut: true) { chosen in
+            probes += 1
+            return build({ $0.contains(ids[4]) }, timedOut: true)(chosen)
+        }
+        #expect(one == [ids[4]])
+        #expect(probes <= 7, "halving, not one build per region: \(probes) builds")
+        // Two regions that clash only together: both blamed (and no others
+        // beyond the half they were found in).
+        let pair = try bisectBuildFailure(ids, timedOut: false,
+                                          build: build({ $0.contains(ids[1]) && $0.contains(ids[5]) }, timedOut: false))
+        #expect(pair.contains(ids[1]) && pair.contains(ids[5]))
+        // A build that fails with no region submitted blames none.
+        #expect(try bisectBuildFailure(ids, timedOut: false, build: build({ _ in true }, timedOut: false)).isEmpty)
+    }
 }
+
