@@ -197,20 +197,6 @@ extension GradeEndToEndTests {
         #expect(report.error == nil)
     }
 
-    @Test func aSymbolicLinkToTheReferenceIsNotFollowed() throws {
-        // The learner's workspace with Value.swift a link to the instructor's copy.
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("linked-\(UUID().uuidString)")
-        try FileManager.default.copyItem(at: e2eCourse.exercises, to: folder)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let value = folder.appendingPathComponent("Scalar/Value.swift")
-        try FileManager.default.removeItem(at: value)
-        try FileManager.default.createSymbolicLink(at: value, withDestinationURL:
-            e2eCourse.reference.appendingPathComponent("Scalar/Value.swift"))
-        let report = try e2eGrader().grade(folder, lesson: 1)
-        #expect(report.score == 0, "\(report.tests.filter { $0.verdict == .passed }.map(\.name))")
-        #expect(report.ignored.contains { $0.contains("Scalar/Value.swift") && $0.contains("symbolic link") }, "\(report.ignored)")
-    }
-
     @Test func buildAttacksAreBlamedOnTheirRegionsAndTheRestIsGraded() throws {
         // Lesson 2 only: 2.5 also defines `main` (the link fails, naming no
         // file); 2.6 also declares six nested generic typealiases that the

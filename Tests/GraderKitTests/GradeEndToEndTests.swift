@@ -102,7 +102,17 @@ private func adversarialSubmission() throws -> URL {
         let solutions = try grader.grade(e2eCourse.solutions)
         #expect(solutions.score == solutions.maxScore && solutions.maxScore > 0,
                 "\(solutions.tests.filter { $0.verdict != .passed }.map { "\($0.name): \($0.message)" })")
-        let exercises = try grader.grade(e2eCourse.exercises)
+        // The learner's workspace, with Value.swift a symbolic link to the
+        // instructor's copy: not followed, so still nothing but stubs.
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("linked-\(UUID().uuidString)")
+        try FileManager.default.copyItem(at: e2eCourse.exercises, to: folder)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let value = folder.appendingPathComponent("Scalar/Value.swift")
+        try FileManager.default.removeItem(at: value)
+        try FileManager.default.createSymbolicLink(at: value, withDestinationURL:
+            e2eCourse.reference.appendingPathComponent("Scalar/Value.swift"))
+        let exercises = try grader.grade(folder)
+        #expect(exercises.ignored.contains { $0.contains("Scalar/Value.swift") && $0.contains("symbolic link") }, "\(exercises.ignored)")
         #expect(exercises.score == 0)
         #expect(exercises.tests.allSatisfy { $0.verdict == .crashed }, "every stub crashes its tests, nothing else")
         #expect(exercises.tests.allSatisfy { $0.message.contains("is not done yet") })
