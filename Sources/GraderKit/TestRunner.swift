@@ -1,5 +1,6 @@
 // Runs one Swift Testing test of a compiled test binary in a sandboxed child
-// process and turns what happened into a trustworthy verdict.
+// process and turns what happened into a verdict (which the grader then checks
+// against the reference's run: see below).
 //
 // On Linux a SwiftPM test product (`.build/debug/NamePackageTests.xctest`) is
 // an executable. One test runs with
@@ -14,6 +15,11 @@
 // needs the test's own `testEnded` event with no issue *and* a normal exit
 // with status 0; everything else is failed, crashed, timed out, out of
 // memory or not run, with a message saying why.
+//
+// That is only this process's side of it: the student's code shares the
+// process and can write a stream that says anything. So the grader (Grade.swift)
+// also compares what the test observed (descriptor 4) with the reference's
+// run, and a "pass" with the wrong values is a tampered channel, not a pass.
 
 import Foundation
 #if canImport(Glibc)
