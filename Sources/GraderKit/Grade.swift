@@ -217,7 +217,8 @@ public struct Grader: Sendable {
         while true {
             attempt += 1
             progress("Building (\(label)\(attempt > 1 ? ", attempt \(attempt)" : ""))…")
-            let placed = try write(submitting: Set(submittedNow()))
+            let submitted = submittedNow()
+            let placed = try write(submitting: Set(submitted))
             let build = try workspace.build(seconds: buildSeconds, cpuSeconds: compileCPUSeconds)
             if build.succeeded { break }
             var blamed = Set<ExerciseID>()
@@ -225,7 +226,7 @@ public struct Grader: Sendable {
             for error in build.errors {
                 let inside = placed.filter { $0.value.file == error.file && $0.value.lines.contains(error.line) }.map(\.key)
                 let candidates = inside.isEmpty
-                    ? placed.filter { $0.value.file == error.file && submittedNow().contains($0.key) }.map(\.key)
+                    ? placed.filter { $0.value.file == error.file && submitted.contains($0.key) }.map(\.key)
                     : inside
                 for id in candidates where !fallback.contains(id) {
                     blamed.insert(id)
@@ -236,7 +237,7 @@ public struct Grader: Sendable {
                 // A link clash names its symbol ("multiple definition of
                 // 'main'"): the submitted regions that spell it out.
                 for symbol in parseLinkClashes(build.log) {
-                    for id in submittedNow() where submission.regions[id]!.body.joined(separator: "\n").contains(symbol) {
+                    for id in submitted where submission.regions[id]!.body.joined(separator: "\n").contains(symbol) {
                         blamed.insert(id)
                         notes[id, default: []].append("graded as its stub: it defines the symbol '\(symbol)' a second time, "
                             + "so the program cannot be linked (\(build.summary.split(separator: "\n").first ?? ""))")
@@ -251,7 +252,7 @@ public struct Grader: Sendable {
                 let why = build.timedOut
                     ? "its build ran past the limit of \(formatSeconds(buildSeconds)) (the compiler's work explodes on it)"
                     : "the build fails with it in place and succeeds without it: " + build.summary
-                let culprits = try bisectBuildFailure(submittedNow(), timedOut: build.timedOut) { chosen in
+                let culprits = try bisectBuildFailure(submitted, timedOut: build.timedOut) { chosen in
                     _ = try write(submitting: Set(chosen))
                     return try workspace.build(seconds: buildSeconds, cpuSeconds: compileCPUSeconds)
                 }
@@ -323,7 +324,7 @@ public struct Grader: Sendable {
     /// the reference itself fails a test is not used (another is drawn).
     func referenceRun(onlyLesson: Int?) throws -> ReferenceRun {
         let lock = try WorkspaceLock.acquire(referenceWorkspace, pool: 1, progress: progress)
-        let folder: URL
+        let binary: URL
         let tests: [GradedTest]
         do {
             defer { withExtendedLifetime(lock) {} }
@@ -336,10 +337,9 @@ public struct Grader: Sendable {
             tests = try listTests(referenceWorkspace.testBinary).filter { !$0.visible }
                 .filter { onlyLesson == nil || $0.exercise.lesson == onlyLesson }
             // A private copy, so another grade may rebuild the reference meanwhile.
-            folder = try privateCopy(of: referenceWorkspace.testBinary)
+            binary = try copyIntoFreshFolder(referenceWorkspace.testBinary)
         }
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let binary = folder.appendingPathComponent(referenceWorkspace.testBinary.lastPathComponent)
+        defer { try? FileManager.default.removeItem(at: binary.deletingLastPathComponent()) }
         var failures: [String] = []
         for _ in 0..<3 {
             let seed = UInt64.random(in: 1...UInt64(Int64.max))
@@ -392,31 +392,19 @@ func runReference(binary: URL, tests: [GradedTest], seed: UInt64) -> (observatio
     let halves = [tests.enumerated().filter { $0.offset % 2 == 0 }.map(\.element),
                   tests.enumerated().filter { $0.offset % 2 == 1 }.map(\.element)].filter { !$0.isEmpty }
     let limits = SandboxLimits(wallSeconds: 1800, cpuSeconds: 1800, memoryBytes: 8 << 30, processes: 256)
-    var base = runnerBaseEnvironment
-    base["KINDLING_GRADING_SEED"] = "\(seed)"
-    base["HOME"] = "/tmp"
-    base["TMPDIR"] = "/tmp"
-    let environment = base
     let outcomes = UnsafeSendableBox([SandboxOutcome?](repeating: nil, count: halves.count))
     DispatchQueue.concurrentPerform(iterations: halves.count) { index in
-        var arguments = ["--testing-library", "swift-testing", "--quiet", "--no-parallel",
-                         "--event-stream-output-path", "/dev/fd/3", "--event-stream-version", "0"]
-        for test in halves[index] { arguments += ["--filter", runnerFilterPattern(for: test.name)] }
-        let isolation = SandboxIsolation.automatic
-        var env = environment
-        if case .none = isolation, let dir = sandboxTemporaryDirectory(prefix: "kindling-reference") {
-            env["HOME"] = dir
-            env["TMPDIR"] = dir
-        }
-        let outcome = runSandboxed(executable: binary.path, arguments: arguments, environment: env,
-                                   workingDirectory: env["TMPDIR"], limits: limits, isolation: isolation)
-        if case .none = isolation, let dir = env["TMPDIR"] { sandboxRemoveTree(dir) }
-        outcomes.set(index, outcome)
+        outcomes.set(index, runTestBinary(binary.path, filters: halves[index].map { runnerFilterPattern(for: $0.name) },
+                                          limits: limits, user: nil, environment: ["KINDLING_GRADING_SEED": "\(seed)"],
+                                          isolation: .automatic))
     }
     var observations: [String: [Observation]] = [:]
     var failures: [String] = []
     for (index, outcome) in outcomes.values.enumerated() {
-        guard let outcome else { continue }
+        guard let outcome else {
+            failures.append("the grader could not create a working folder for the reference's run")
+            continue
+        }
         let stream = RunnerEventStream(outcome.channel)
         let all = Observation.parse(outcome.observations)
         for test in halves[index] {

@@ -565,7 +565,7 @@ private struct SandboxReport {
 
 /// Calls `body` with a NULL-terminated C array of `strings`.
 private func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
-    var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) } + [nil]
+    let pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) } + [nil]
     defer { pointers.forEach { free($0) } }
     return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
 }
@@ -587,22 +587,30 @@ private func runProgram(_ path: String, _ arguments: [String]) -> Int32 {
 private func treeCPUSeconds(root: pid_t) -> Double {
     let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
     var total = 0.0
-    var stack = [root]
-    var seen = Set<pid_t>()
-    while let pid = stack.popLast(), seen.insert(pid).inserted {
-        if let stat = readWholeFile("/proc/\(pid)/stat"),
-           let close = stat.lastIndex(of: ")") {
+    for pid in processTree(root: root) {
+        if let stat = readWholeFile("/proc/\(pid)/stat"), let close = stat.lastIndex(of: ")") {
             // Fields after "(comm)": state is 3, utime 14, stime 15.
             let fields = stat[stat.index(after: close)...].split(separator: " ")
             if fields.count > 13 { total += (Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0) }
         }
-        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
-        for task in tasks {
-            let children = readWholeFile("/proc/\(pid)/task/\(task)/children") ?? ""
-            stack += children.split(separator: " ").compactMap { pid_t($0) }
-        }
     }
     return total / ticks
+}
+
+/// `root` and every process below it now, parents first (from each task's
+/// /proc/PID/task/TID/children).
+func processTree(root: pid_t) -> [pid_t] {
+    var stack = [root], all: [pid_t] = []
+    var seen = Set<pid_t>()
+    while let pid = stack.popLast() {
+        guard seen.insert(pid).inserted else { continue }
+        all.append(pid)
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        for task in tasks {
+            stack += (readWholeFile("/proc/\(pid)/task/\(task)/children") ?? "").split(separator: " ").compactMap { pid_t($0) }
+        }
+    }
+    return all
 }
 
 // MARK: - Helpers

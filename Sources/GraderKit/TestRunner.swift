@@ -233,16 +233,32 @@ private func hitWallLimit(_ result: RunnerResult) -> Bool {
 func runOneTest(binary: String, testID: String, limits: SandboxLimits, user: SandboxUser?,
                 environment: [String: String], workingDirectory: String?,
                 isolation: SandboxIsolation = .none) -> RunnerResult {
+    guard let outcome = runTestBinary(binary, filters: [runnerFilterPattern(for: testID)], limits: limits, user: user,
+                                      environment: environment, workingDirectory: workingDirectory, isolation: isolation) else {
+        return RunnerResult(testID: testID, verdict: .notRun,
+                            message: "The grader could not create a working folder: \(String(cString: strerror(errno)))",
+                            output: "", seconds: 0)
+    }
+    var result = judgeTestRun(testID: testID, outcome: outcome)
+    result.observations = Observation.parse(outcome.observations)
+    result.isolated = outcome.isolated
+    return result
+}
+
+/// Runs the Swift Testing tests of `binary` that match any of `filters`,
+/// one after another, in the sandbox: the event stream on descriptor 3, the
+/// observations on 4, `HOME` and `TMPDIR` its working folder (its private
+/// `/tmp` when isolated; otherwise `workingDirectory` or a fresh folder of
+/// `user`'s, removed afterwards). Nil when that folder cannot be made.
+func runTestBinary(_ binary: String, filters: [String], limits: SandboxLimits, user: SandboxUser?,
+                   environment: [String: String], workingDirectory: String? = nil,
+                   isolation: SandboxIsolation) -> SandboxOutcome? {
     var directory = workingDirectory
     var ownDirectory: String? = nil
     if case .namespaces = isolation {
         directory = directory ?? "/tmp"  // its private /tmp
     } else if directory == nil {
-        guard let made = sandboxTemporaryDirectory(prefix: "kindling-test") else {
-            return RunnerResult(testID: testID, verdict: .notRun,
-                                message: "The grader could not create a working folder: \(String(cString: strerror(errno)))",
-                                output: "", seconds: 0)
-        }
+        guard let made = sandboxTemporaryDirectory(prefix: "kindling-test") else { return nil }
         if let user { _ = chown(made, user.uid, user.gid) }
         directory = made
         ownDirectory = made
@@ -253,22 +269,18 @@ func runOneTest(binary: String, testID: String, limits: SandboxLimits, user: San
     env["HOME"] = directory
     env["TMPDIR"] = directory
     env.merge(environment) { _, new in new }
-    let arguments = [
+    var arguments = [
         "--testing-library", "swift-testing",
         "--quiet",
         // The cases of a parameterized test one after another, so that
         // their observations come in the same order as the reference's.
         "--no-parallel",
-        "--filter", runnerFilterPattern(for: testID),
         "--event-stream-output-path", "/dev/fd/3",  // KINDLING_CHANNEL_FD
         "--event-stream-version", "0",
     ]
-    let outcome = runSandboxed(executable: binary, arguments: arguments, environment: env,
-                               workingDirectory: directory, limits: limits, user: user, isolation: isolation)
-    var result = judgeTestRun(testID: testID, outcome: outcome)
-    result.observations = Observation.parse(outcome.observations)
-    result.isolated = outcome.isolated
-    return result
+    for filter in filters { arguments += ["--filter", filter] }
+    return runSandboxed(executable: binary, arguments: arguments, environment: env,
+                        workingDirectory: directory, limits: limits, user: user, isolation: isolation)
 }
 
 /// Turns a sandboxed run of one test into a verdict (the rules are listed at `runTest`).

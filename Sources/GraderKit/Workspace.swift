@@ -115,19 +115,12 @@ public struct Workspace: Sendable {
     /// (the reference code and the hidden tests' sources) to everyone but its
     /// owner: student code runs from a folder that holds no source.
     public func publishTestBinary() throws -> URL {
-        let fm = FileManager.default
-        try fm.setAttributes([.posixPermissions: 0o700], ofItemAtPath: directory.path)
-        let folder = fm.temporaryDirectory.appendingPathComponent("kindling-grader-bin-\(UUID().uuidString)")
-        try fm.createDirectory(at: folder, withIntermediateDirectories: true)
-        try fm.setAttributes([.posixPermissions: 0o755], ofItemAtPath: folder.path)
-        let copy = folder.appendingPathComponent(testBinary.lastPathComponent)
-        try fm.copyItem(at: testBinary, to: copy)
-        try fm.setAttributes([.posixPermissions: 0o755], ofItemAtPath: copy.path)
-        return copy
+        try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: directory.path)
+        return try copyIntoFreshFolder(testBinary, readableByAll: true)
     }
 
-    /// Builds the library and the test binary, stopping the build (its whole
-    /// process group) after `seconds`.
+    /// Builds the library and the test binary, stopping the build (and every
+    /// compiler process under it) after `seconds`.
     ///
     /// Every process of the build (each compiler job) may also use at most
     /// `cpuSeconds` of CPU time and 8 GiB of address space: a region the
@@ -146,10 +139,6 @@ public struct Workspace: Sendable {
         return BuildResult(succeeded: result.status == 0 && !result.timedOut, errors: result.status == 0 ? [] : errors,
                            timedOut: result.timedOut, log: result.output)
     }
-
-    /// Copies the built test binary into a new folder that only this user
-    /// can open, and returns the folder.
-    func privateCopyOfTestBinary() throws -> URL { try privateCopy(of: testBinary) }
 
     /// The manifest of the private package.
     static let manifest = """
@@ -266,20 +255,26 @@ public struct BuildResult: Sendable {
     }
 }
 
-/// Copies `file` into a new folder that only this user can open (0700), and
-/// returns the folder.
-func privateCopy(of file: URL) throws -> URL {
+/// Copies `file` into a new folder of its own and returns the copy's path:
+/// a folder only this user can open (0700), or with `readableByAll` one the
+/// sandbox users can read and run from (0755).
+func copyIntoFreshFolder(_ file: URL, readableByAll: Bool = false) throws -> URL {
     let fm = FileManager.default
-    guard let folder = sandboxTemporaryDirectory(prefix: "kindling-grader-private") else {
-        throw GraderError.message("cannot create a private folder: \(String(cString: strerror(errno)))")
+    guard let folder = sandboxTemporaryDirectory(prefix: "kindling-grader-copy") else {
+        throw GraderError.message("cannot create a folder: \(String(cString: strerror(errno)))")
     }
-    try fm.copyItem(at: file, to: URL(fileURLWithPath: folder).appendingPathComponent(file.lastPathComponent))
-    return URL(fileURLWithPath: folder)
+    let copy = URL(fileURLWithPath: folder).appendingPathComponent(file.lastPathComponent)
+    try fm.copyItem(at: file, to: copy)
+    if readableByAll {
+        try fm.setAttributes([.posixPermissions: 0o755], ofItemAtPath: folder)
+        try fm.setAttributes([.posixPermissions: 0o755], ofItemAtPath: copy.path)
+    }
+    return copy
 }
 
 /// Runs a program to completion, returning its exit status and combined
-/// output. With a `timeout`, the program and everything it started (its own
-/// session) are killed when it runs longer, and `timedOut` is set.
+/// output. With a `timeout`, the program and every process under it are
+/// killed when it runs longer, and `timedOut` is set.
 func runProcess(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
                 directory: URL? = nil, timeout: Double? = nil) throws -> (status: Int32, output: String, timedOut: Bool) {
     let process = Process()
@@ -383,19 +378,11 @@ public final class WorkspaceLock: @unchecked Sendable {
     }
 }
 
-/// Kills `root` and every process below it (found through /proc, again
-/// until none is left, since a dying build may still be starting some).
+/// Kills `root` and every process below it (again until none is left,
+/// since a dying build may still be starting some).
 func killTree(_ root: pid_t) {
     for _ in 0..<5 {
-        var stack = [root], all: [pid_t] = []
-        while let pid = stack.popLast() {
-            all.append(pid)
-            let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
-            for task in tasks {
-                let children = readWholeFile("/proc/\(pid)/task/\(task)/children") ?? ""
-                stack += children.split(separator: " ").compactMap { pid_t($0) }
-            }
-        }
+        let all = processTree(root: root)
         for pid in all { kill(pid, SIGSTOP) }  // no new children while we kill
         for pid in all { kill(pid, SIGKILL) }
         if all.count == 1 { return }
