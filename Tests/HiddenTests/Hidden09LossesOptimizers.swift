@@ -129,17 +129,24 @@ private enum GoldenProblem {
     /// Runs 5 optimizer steps (leaving `b` out of the loss on `frozen` steps)
     /// and returns w and b after the last one.
     static func run(frozen: Set<Int> = [], _ make: ([Tensor]) -> Optimizer) -> (w: Tensor, b: Tensor) {
-        let x = Tensor(Self.x, shape: [4, 3]), y = Tensor(Self.y, shape: [4, 2])
-        let w = Tensor(Self.w, shape: [3, 2], requiresGrad: true), b = Tensor(Self.b, requiresGrad: true)
-        let optimizer = make([w, b])
-        for step in 1...5 {
-            optimizer.zeroGrad()
-            let z = frozen.contains(step) ? x.matmul(w) : x.matmul(w) + b
-            mseLoss(z.tanh(), y).backward()
-            optimizer.step()
-        }
-        return (w, b)
+        fiveSteps(x: Self.x, y: Self.y, w: Self.w, b: Self.b, frozen: frozen, make)
     }
+}
+
+/// 5 optimizer steps on mseLoss(tanh(x·w + b), y), x [4, 3], w [3, 2], b [2]
+/// (leaving `b` out of the loss on `frozen` steps); w and b after the last one.
+private func fiveSteps(x: [Float], y: [Float], w: [Float], b: [Float], frozen: Set<Int>,
+                       _ make: ([Tensor]) -> Optimizer) -> (w: Tensor, b: Tensor) {
+    let x = Tensor(x, shape: [4, 3]), y = Tensor(y, shape: [4, 2])
+    let w = Tensor(w, shape: [3, 2], requiresGrad: true), b = Tensor(b, requiresGrad: true)
+    let optimizer = make([w, b])
+    for step in 1...5 {
+        optimizer.zeroGrad()
+        let z = frozen.contains(step) ? x.matmul(w) : x.matmul(w) + b
+        mseLoss(z.tanh(), y).backward()
+        optimizer.step()
+    }
+    return (w, b)
 }
 
 /// A problem of `GoldenProblem`'s form, drawn: mseLoss(tanh(x·w + b), y), x [4, 3], w [3, 2], b [2].
@@ -155,16 +162,7 @@ private struct DrawnProblem {
 
     /// Runs 5 optimizer steps as `GoldenProblem.run` does, and returns w and b after the last one.
     func run(frozen: Set<Int> = [], _ make: ([Tensor]) -> Optimizer) -> (w: Tensor, b: Tensor) {
-        let x = Tensor(self.x, shape: [4, 3]), y = Tensor(self.y, shape: [4, 2])
-        let w = Tensor(self.w, shape: [3, 2], requiresGrad: true), b = Tensor(self.b, requiresGrad: true)
-        let optimizer = make([w, b])
-        for step in 1...5 {
-            optimizer.zeroGrad()
-            let z = frozen.contains(step) ? x.matmul(w) : x.matmul(w) + b
-            mseLoss(z.tanh(), y).backward()
-            optimizer.step()
-        }
-        return (w, b)
+        fiveSteps(x: x, y: y, w: w, b: b, frozen: frozen, make)
     }
 
     /// The same 5 steps in Float64, with the gradients worked out by hand: `step(k, θ, gradient)`
