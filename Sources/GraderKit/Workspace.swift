@@ -57,6 +57,9 @@ public struct Workspace: Sendable {
     public func write(_ source: (Region) -> RegionSource) throws -> RegionLines {
         let fm = FileManager.default
         try fm.createDirectory(at: directory, withIntermediateDirectories: true)
+        // It holds the reference's regions and the hidden tests: this user's alone,
+        // even when a grade runs without isolation.
+        try fm.setAttributes([.posixPermissions: 0o700], ofItemAtPath: directory.path)
         var placed: RegionLines = [:]
         var wanted: [String: String] = ["Package.swift": Workspace.manifest]
         for file in Course.swiftFiles(under: course.reference) {
