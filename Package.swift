@@ -27,6 +27,7 @@ let package = Package(
         .executable(name: "grader", targets: ["grader"]),
         .executable(name: "scratch", targets: ["scratch"]),
         .executable(name: "kindling-sandbox", targets: ["kindling-sandbox"]),
+        .executable(name: "course", targets: ["course"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -97,6 +98,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/grader"
+        ),
+        // The learner's companion: `swift run course` (next exercise, watch, hints, progress).
+        .executableTarget(
+            name: "course",
+            dependencies: [
+                "GraderKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/course"
         ),
         .testTarget(
             name: "KindlingTests",

@@ -11,6 +11,8 @@ extension Course {
     static let releasedFolders = [
         "Exercises/Kindling", "Lessons", "Tests/LessonTests", "Sources/CBLAS", "Sources/CZlib",
         "Sources/CGraphviz", "Sources/KindlingGraph", "Sources/kindling", "Sources/scratch",
+        // The course runner and the sandbox it runs each test in.
+        "Sources/course", "Sources/GraderKit", "Sources/CSandbox", "Sources/kindling-sandbox",
         "scripts/install-deps.sh",
     ]
 
@@ -95,6 +97,8 @@ extension Course {
             .library(name: "Kindling", targets: ["Kindling"]),
             .executable(name: "kindling", targets: ["kindling"]),
             .executable(name: "scratch", targets: ["scratch"]),
+            .executable(name: "course", targets: ["course"]),
+            .executable(name: "kindling-sandbox", targets: ["kindling-sandbox"]),
         ],
         dependencies: [
             .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -115,6 +119,14 @@ extension Course {
                 path: "Sources/kindling"),
             // A main.swift to paste lesson examples into: `swift run scratch`.
             .executableTarget(name: "scratch", dependencies: ["Kindling"], path: "Sources/scratch"),
+            // `swift run course`: the next exercise, its tests (each in a process of its own), hints, progress.
+            .target(name: "CSandbox", path: "Sources/CSandbox"),
+            .executableTarget(name: "kindling-sandbox", path: "Sources/kindling-sandbox"),
+            .target(name: "GraderKit", dependencies: ["CSandbox"], path: "Sources/GraderKit"),
+            .executableTarget(
+                name: "course",
+                dependencies: ["GraderKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                path: "Sources/course"),
             .testTarget(name: "LessonTests", dependencies: ["Kindling"], path: "Tests/LessonTests"),
         ]
     )
