@@ -42,6 +42,10 @@ extension Tensor {
     ///     }
     public static func record(_ result: Tensor, op: String, inputs: [Tensor],
                        backward: @escaping (Tensor) -> [Tensor?]) -> Tensor {
+        // A gradient diagnosis (`diagnoseGradients`, Diagnose.swift) may be
+        // watching: it numbers every op, and may swap this result for a
+        // perturbed copy. When none is watching, this is one task-local read.
+        let result = GradientProbe.current?.intercept(result, op: op, inputs: inputs, backward: backward) ?? result
         guard GradMode.isEnabled, inputs.contains(where: { $0.requiresGrad }) else { return result }
         // BEGIN EXERCISE 6.1 — record a node in the graph (Lessons/06-tensor-autograd.md)
         fatalError("Exercise 6.1 is not done yet: record a node in the graph — see Lessons/06-tensor-autograd.md")
