@@ -134,7 +134,9 @@ public struct GradientDiagnosis: CustomStringConvertible {
                 + "\(number(finding.expected)), got \(number(finding.got)) — its backward rule is wrong (the gradient of "
                 + "its output, and every gradient between it and the loss, is right)."
             let rest = finding.affectedLabels.dropFirst()
-            text += "\n\(finding.inputsText.prefix(1).uppercased() + finding.inputsText.dropFirst()) is \(finding.wrongTensor)"
+            let tensor = (finding.wrongTensor.hasPrefix("leaf") ? "a " : "") + finding.wrongTensor
+            text += finding.inputs.count == 1 ? "\nInput \(finding.inputs[0]) is \(tensor)"
+                : "\n\(finding.inputsText.prefix(1).uppercased() + finding.inputsText.dropFirst()) are both \(tensor)"
             text += rest.isEmpty ? "; its gradient is wrong because of it."
                 : "; its gradient is wrong because of it, and so is every gradient before it in the graph: "
                     + rest.prefix(8).joined(separator: ", ") + (rest.count > 8 ? ", … (\(rest.count) tensors)" : "") + "."
