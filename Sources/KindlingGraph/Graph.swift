@@ -25,7 +25,9 @@ import Kindling
 ///   shape, and, after `backward()`, the L2 norm of their gradient;
 /// - **inputs** (light yellow): data and constants, leaves that are not parameters;
 /// - the **output** (green), the tensor you drew from;
-/// - anything holding NaN or ±Inf, in its value or gradient, in **red**.
+/// - anything holding NaN or ±Inf, in its value or gradient, in **red**;
+/// - the tensors named in `GraphOptions.highlight` (e.g. a gradient
+///   diagnosis's `wrongNodes`) in a **stronger red**, with a legend line.
 ///
 /// The DOT text is deterministic: node ids (`n0` is the output, then `n1`,
 /// `n2`, … breadth-first towards the inputs) depend only on the graph's

@@ -54,6 +54,18 @@ public struct GraphOptions: Sendable {
     /// Add a legend node explaining the colours.
     public var showLegend: Bool
 
+    /// Tensors to draw red, e.g. the op whose backward rule is wrong and the
+    /// tensors whose gradients are wrong because of it (`diagnoseGradients`
+    /// gives them as `GradientDiagnosis.wrongNodes`). A collapsed module box
+    /// is red when it holds one of them.
+    public var highlight: Set<ObjectIdentifier>
+
+    /// The legend's words for the red of `highlight`.
+    public var highlightMeaning: String
+
+    /// An extra line of text under some nodes, e.g. "⚠ wrong backward rule".
+    public var notes: [ObjectIdentifier: String]
+
     /// The flow of the drawing; `nil` picks top-to-bottom for tensors and
     /// left-to-right for `Value`s.
     public var rankdir: RankDirection?
@@ -77,7 +89,9 @@ public struct GraphOptions: Sendable {
     public init(maxNodes: Int = 400, collapseModules: Bool = false, collapseDepth: Int = 1,
                 showGradients: Bool = true, highlightNonFinite: Bool = true, showLegend: Bool = true,
                 rankdir: RankDirection? = nil, name: String = "kindling", title: String? = nil,
-                fastLayout: Bool = true, graphAttributes: [String: String] = [:]) {
+                fastLayout: Bool = true, graphAttributes: [String: String] = [:],
+                highlight: Set<ObjectIdentifier> = [], highlightMeaning: String = "highlighted",
+                notes: [ObjectIdentifier: String] = [:]) {
         self.maxNodes = maxNodes
         self.collapseModules = collapseModules
         self.collapseDepth = collapseDepth
@@ -89,6 +103,9 @@ public struct GraphOptions: Sendable {
         self.title = title
         self.fastLayout = fastLayout
         self.graphAttributes = graphAttributes
+        self.highlight = highlight
+        self.highlightMeaning = highlightMeaning
+        self.notes = notes
     }
 }
 
@@ -111,6 +128,10 @@ public enum GraphPalette {
     public static let nonFinite = "#ff9999"
     /// Border of any node holding NaN or ±Inf.
     public static let nonFiniteBorder = "red"
+    /// Fill of a node named in `GraphOptions.highlight`.
+    public static let highlight = "#ff6f6f"
+    /// Border of a node named in `GraphOptions.highlight`.
+    public static let highlightBorder = "#b00000"
     /// Fill of the "N more nodes" placeholder.
     public static let elided = "white"
 }

@@ -256,6 +256,7 @@ struct TensorGraphBuilder {
             ]
             if options.collapseModules { entries.append((GraphPalette.module, "module call (collapsed)")) }
             if options.highlightNonFinite { entries.append((GraphPalette.nonFinite, "holds NaN or Inf")) }
+            if !options.highlight.isEmpty { entries.append((GraphPalette.highlight, options.highlightMeaning)) }
             text += DOT.legend(entries)
         }
 
@@ -361,6 +362,10 @@ struct TensorGraphBuilder {
             fill = GraphPalette.output
             lines.append("<i>output</i>")
         }
+        if let note = options.notes[ObjectIdentifier(t)] {
+            lines.append("<b>" + DOT.html(note) + "</b>")
+            tips.append(note)
+        }
         var problems: [String] = []
         if options.highlightNonFinite {
             let value = NumberScan(t.toArray())
@@ -370,7 +375,8 @@ struct TensorGraphBuilder {
                 if !grad.isFinite { problems.append(grad.problem + " in grad") }
             }
         }
-        return statement(id: id(u), kind: isOutput ? kind + " output" : kind, fill: fill, lines: lines, tips: tips, problems: problems)
+        return statement(id: id(u), kind: isOutput ? kind + " output" : kind, fill: fill, lines: lines, tips: tips,
+                         problems: problems, highlighted: options.highlight.contains(ObjectIdentifier(t)))
     }
 
     private func boxStatement(unit u: Int, scope: ModuleScope, members: [Int]) -> String {
@@ -421,13 +427,21 @@ struct TensorGraphBuilder {
         return statement(id: id(u), kind: isOutput ? "module output" : "module",
                          fill: isOutput ? GraphPalette.output : GraphPalette.module,
                          lines: lines, tips: tips, problems: problems.isFinite ? [] : [problems.problem + " inside"],
+                         highlighted: members.contains { options.highlight.contains(ObjectIdentifier(tensors[$0])) },
                          extraStyle: "filled,bold")
     }
 
     private func statement(id: String, kind: String, fill: String, lines: [String], tips: [String],
-                           problems: [String], extraStyle: String? = nil) -> String {
+                           problems: [String], highlighted: Bool = false, extraStyle: String? = nil) -> String {
         var lines = lines, tips = tips, fill = fill
         var extra = ""
+        var kind = kind
+        if highlighted {
+            fill = GraphPalette.highlight
+            extra = ", color=\"\(GraphPalette.highlightBorder)\", penwidth=2.5"
+            kind += " highlighted"
+            tips.append(options.highlightMeaning)
+        }
         if !problems.isEmpty {
             for p in problems {
                 lines.append("<b>⚠ " + DOT.html(p) + "</b>")
