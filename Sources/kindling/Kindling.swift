@@ -1,12 +1,12 @@
 import ArgumentParser
 
-/// The `kindling` command: train models, benchmark the library.
+/// The `kindling` command: train models, benchmark the library, draw and diagnose graphs.
 @main
 struct KindlingCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kindling",
         abstract: "Kindling — a small deep-learning framework in Swift.",
-        subcommands: [Train.self, Bench.self, GraphCommand.self],
+        subcommands: [Train.self, Bench.self, GraphCommand.self, DiagnoseCommand.self],
         defaultSubcommand: Train.self
     )
 }
