@@ -179,23 +179,23 @@ private func show(_ t: Tensor?) -> String { t.map { "\($0.toArray()) (shape \($0
         @Test func eachFactorGetsTheOther() {
             let a = Tensor([1, 2, 3], requiresGrad: true), b = Tensor([4, 5, 6], requiresGrad: true)
             (a * b).sum().backward()
-            #expect(a.grad?.toArray() == [4, 5, 6], "∂Σab/∂a = b, got \(show(a.grad))")
-            #expect(b.grad?.toArray() == [1, 2, 3], "∂Σab/∂b = a, got \(show(b.grad))")
+            #expect(a.grad?.toArray() == [4, 5, 6], "∂Σab/∂a = b, got \(show(a.grad))\(whereItGoesWrong { (a * b).sum() })")
+            #expect(b.grad?.toArray() == [1, 2, 3], "∂Σab/∂b = a, got \(show(b.grad))\(whereItGoesWrong { (a * b).sum() })")
         }
 
         @Test func broadcastFactors() {
             let a = Tensor([1, 2, 3, 4, 5, 6], shape: [2, 3], requiresGrad: true)
             let s = Tensor([2, 3], shape: [2, 1], requiresGrad: true)
             (a * s).sum().backward()
-            #expect(a.grad?.toArray() == [2, 2, 2, 3, 3, 3], "∂/∂a = s, broadcast: got \(show(a.grad))")
+            #expect(a.grad?.toArray() == [2, 2, 2, 3, 3, 3], "∂/∂a = s, broadcast: got \(show(a.grad))\(whereItGoesWrong { (a * s).sum() })")
             #expect(s.grad?.shape == [2, 1] && s.grad?.toArray() == [6, 15],
-                    "s [2, 1] was stretched over 3 columns: its gradient sums a over each row, [[6], [15]]; got \(show(s.grad))")
+                    "s [2, 1] was stretched over 3 columns: its gradient sums a over each row, [[6], [15]]; got \(show(s.grad))\(whereItGoesWrong { (a * s).sum() })")
         }
 
         @Test func xTimesX() {
             let x = Tensor([3, -1], requiresGrad: true)
             (x * x).sum().backward()
-            #expect(x.grad?.toArray() == [6, -2], "∂x²/∂x = 2x, got \(show(x.grad))")
+            #expect(x.grad?.toArray() == [6, -2], "∂x²/∂x = 2x, got \(show(x.grad))\(whereItGoesWrong { (x * x).sum() })")
         }
     }
 
@@ -205,15 +205,15 @@ private func show(_ t: Tensor?) -> String { t.map { "\($0.toArray()) (shape \($0
         @Test func numeratorAndDenominator() {
             let a = Tensor([1, 2], requiresGrad: true), b = Tensor([2, 4], requiresGrad: true)
             (a / b).sum().backward()
-            #expect(a.grad.map { close($0.toArray(), [0.5, 0.25]) } == true, "∂(a/b)/∂a = 1/b, got \(show(a.grad))")
-            #expect(b.grad.map { close($0.toArray(), [-0.25, -0.125]) } == true, "∂(a/b)/∂b = −a/b², got \(show(b.grad))")
+            #expect(a.grad.map { close($0.toArray(), [0.5, 0.25]) } == true, "∂(a/b)/∂a = 1/b, got \(show(a.grad))\(whereItGoesWrong { (a / b).sum() })")
+            #expect(b.grad.map { close($0.toArray(), [-0.25, -0.125]) } == true, "∂(a/b)/∂b = −a/b², got \(show(b.grad))\(whereItGoesWrong { (a / b).sum() })")
         }
 
         @Test func aBroadcastDenominator() {
             let a = Tensor([2, 4, 6, 8], shape: [2, 2], requiresGrad: true), b = Tensor([2], requiresGrad: true)
             (a / b).sum().backward()
             #expect(b.grad.map { $0.shape == [1] && close($0.toArray(), [-5]) } == true,
-                    "b [1] divides all four elements: Σ −a/b² = −20/4 = −5, shape [1]; got \(show(b.grad))")
+                    "b [1] divides all four elements: Σ −a/b² = −20/4 = −5, shape [1]; got \(show(b.grad))\(whereItGoesWrong { (a / b).sum() })")
         }
     }
 
@@ -225,7 +225,7 @@ private func show(_ t: Tensor?) -> String { t.map { "\($0.toArray()) (shape \($0
             let x = Tensor(xs, requiresGrad: true)
             x.tanh().sum().backward()
             let expected = xs.map { 1 - tanhf($0) * tanhf($0) }
-            #expect(x.grad.map { close($0.toArray(), expected) } == true, "d tanh/dx = 1 − tanh²(x) = \(expected), got \(show(x.grad))")
+            #expect(x.grad.map { close($0.toArray(), expected) } == true, "d tanh/dx = 1 − tanh²(x) = \(expected), got \(show(x.grad))\(whereItGoesWrong { x.tanh().sum() })")
         }
     }
 
@@ -236,7 +236,7 @@ private func show(_ t: Tensor?) -> String { t.map { "\($0.toArray()) (shape \($0
             let x = Tensor([-2, -0.5, 0, 0.5, 2], requiresGrad: true)
             (x.relu() * Tensor([1, 2, 3, 4, 5])).sum().backward()
             #expect(x.grad?.toArray() == [0, 0, 0, 4, 5],
-                    "relu passes g where x > 0 and blocks it elsewhere (0 at x = 0, as in PyTorch): expected [0, 0, 0, 4, 5], got \(show(x.grad))")
+                    "relu passes g where x > 0 and blocks it elsewhere (0 at x = 0, as in PyTorch): expected [0, 0, 0, 4, 5], got \(show(x.grad))\(whereItGoesWrong { (x.relu() * Tensor([1, 2, 3, 4, 5])).sum() })")
         }
     }
 
@@ -248,8 +248,8 @@ private func show(_ t: Tensor?) -> String { t.map { "\($0.toArray()) (shape \($0
             let b = Tensor([1, 0, 0, 1, 1, 1], shape: [3, 2], requiresGrad: true)
             a.matmul(b).sum().backward()
             // G is all ones: ∂/∂A = G·Bᵀ (row sums of B), ∂/∂B = Aᵀ·G (column sums of A, repeated).
-            #expect(a.grad?.toArray() == [1, 1, 2, 1, 1, 2], "∂/∂A = G·Bᵀ: every row is B's row sums [1, 1, 2]; got \(show(a.grad))")
-            #expect(b.grad?.toArray() == [5, 5, 7, 7, 9, 9], "∂/∂B = Aᵀ·G: row p is A's column p summed, [5, 7, 9]; got \(show(b.grad))")
+            #expect(a.grad?.toArray() == [1, 1, 2, 1, 1, 2], "∂/∂A = G·Bᵀ: every row is B's row sums [1, 1, 2]; got \(show(a.grad))\(whereItGoesWrong { a.matmul(b).sum() })")
+            #expect(b.grad?.toArray() == [5, 5, 7, 7, 9, 9], "∂/∂B = Aᵀ·G: row p is A's column p summed, [5, 7, 9]; got \(show(b.grad))\(whereItGoesWrong { a.matmul(b).sum() })")
         }
 
         @Test func aSharedWeightInABatch() {
@@ -257,9 +257,9 @@ private func show(_ t: Tensor?) -> String { t.map { "\($0.toArray()) (shape \($0
             let w = Tensor([1, 2, 3, 4, 5, 6], shape: [3, 2], requiresGrad: true)
             x.matmul(w).sum().backward()
             #expect(w.grad?.shape == [3, 2] && w.grad?.toArray() == [8, 8, 8, 8, 8, 8],
-                    "w [3, 2] serves 4 batch entries of 2 rows: its gradient is summed back over the batch, 8 everywhere, shape [3, 2]; got \(show(w.grad))")
+                    "w [3, 2] serves 4 batch entries of 2 rows: its gradient is summed back over the batch, 8 everywhere, shape [3, 2]; got \(show(w.grad))\(whereItGoesWrong { x.matmul(w).sum() })")
             #expect(x.grad?.shape == [4, 2, 3] && x.grad.map { $0.toArray().prefix(3) == [3, 7, 11] } == true,
-                    "∂/∂x = G·wᵀ: each row is w's row sums [3, 7, 11]; got \(show(x.grad))")
+                    "∂/∂x = G·wᵀ: each row is w's row sums [3, 7, 11]; got \(show(x.grad))\(whereItGoesWrong { x.matmul(w).sum() })")
         }
     }
 

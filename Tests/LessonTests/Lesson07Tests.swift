@@ -225,7 +225,7 @@ private func numbers(_ count: Int, seed: UInt64, _ lo: Float = -2, _ hi: Float =
                 Tensor(Self.values(op, elementCount(shape), seed: UInt64(100 + i)), shape: shape, requiresGrad: true)
             }
             let report = gradcheck(xs, atol: 1e-3, rtol: 1e-3) { op.f($0) }
-            #expect(report.passed, "\(op.name):\n\(report)")
+            #expect(report.passed, "\(op.name):\n\(report)\(whereItGoesWrong(inputs: xs) { op.f($0) })")
         }
 
         @Test(arguments: ops)
@@ -238,7 +238,7 @@ private func numbers(_ count: Int, seed: UInt64, _ lo: Float = -2, _ hi: Float =
                 return x
             }
             let report = gradcheck(xs, atol: 1e-3, rtol: 1e-3) { op.f($0) }
-            #expect(report.passed, "\(op.name), strided inputs \(xs.map(\.strides)):\n\(report)")
+            #expect(report.passed, "\(op.name), strided inputs \(xs.map(\.strides)):\n\(report)\(whereItGoesWrong(inputs: xs) { op.f($0) })")
         }
     }
 }
