@@ -27,7 +27,9 @@ public enum RegionSource: Sendable, Equatable {
     case submitted([String])
     /// The reference, behind a runtime switch that turns it into the stub when
     /// the environment variable `KINDLING_GRADER_STUB` names this exercise
-    /// (lets `grader verify` check every stub with a single build).
+    /// (lets `grader verify` check every stub with a single build). A region
+    /// with slips (Tests/Slips/slips.json) also holds each slip's mutated
+    /// body, chosen when `KINDLING_GRADER_SLIP` names the slip.
     case switchable
 }
 
@@ -62,6 +64,8 @@ public struct Workspace: Sendable {
         try fm.setAttributes([.posixPermissions: 0o700], ofItemAtPath: directory.path)
         var placed: RegionLines = [:]
         var wanted: [String: String] = ["Package.swift": Workspace.manifest]
+        // Slips that cannot be applied are left out here; `grader verify` names them.
+        let slips = Dictionary(grouping: (try? course.slips()) ?? [], by: \.exercise)
         for file in Course.swiftFiles(under: course.reference) {
             let text = try String(contentsOf: course.reference.appendingPathComponent(file), encoding: .utf8)
             var spliced = text.components(separatedBy: "\n")
@@ -72,7 +76,8 @@ public struct Workspace: Sendable {
                 case .stub: body = region.stub
                 case .submitted(let lines): body = lines
                 case .switchable:
-                    body = ["\(region.indentation)if graderStubbed(\"\(region.id)\") { \(region.stub[0].trimmingCharacters(in: .whitespaces)) }"] + region.body
+                    body = ["\(region.indentation)if graderStubbed(\"\(region.id)\") { \(region.stub[0].trimmingCharacters(in: .whitespaces)) }"]
+                        + switchableSlips(region, slips[region.id.description] ?? [])
                 }
                 spliced.replaceSubrange(region.beginLine..<(region.endLine - 1), with: body)
                 // Later regions moved by (new − old) lines; record this one's place now and fix up below.
@@ -162,6 +167,23 @@ public struct Workspace: Sendable {
     )
     """
 
+    /// The body of a switchable region after its stub line: the reference
+    /// as it is when no slip applies; otherwise one branch per slip and the
+    /// reference in the last `else`, so a mutated body never falls through
+    /// into the reference (every region ends its block, so nothing after it
+    /// needs its declarations).
+    func switchableSlips(_ region: Region, _ slips: [Slip]) -> [String] {
+        let mutated = slips.compactMap { slip in (try? slip.mutatedBody(region)).map { (slip.id, $0) } }
+        guard !mutated.isEmpty else { return region.body }
+        var lines: [String] = []
+        for (index, (id, body)) in mutated.enumerated() {
+            let quoted = id.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            lines.append("\(region.indentation)\(index == 0 ? "" : "} else ")if graderSlip(\"\(quoted)\") {")
+            lines += body
+        }
+        return lines + ["\(region.indentation)} else {"] + region.body + ["\(region.indentation)}"]
+    }
+
     /// The runtime switch `RegionSource.switchable` uses.
     static let stubSwitch = """
     // Written by the grader for `grader verify`.
@@ -181,6 +203,13 @@ public struct Workspace: Sendable {
         }
         return parts(id) > parts(String(cString: value))
     }
+
+    /// The slip `KINDLING_GRADER_SLIP` names, read once.
+    let graderSlipName: String? = getenv("KINDLING_GRADER_SLIP").map { String(cString: $0) }
+
+    /// Whether the environment asks for the mutated body of slip `id`
+    /// (Tests/Slips/slips.json) in place of the reference.
+    func graderSlip(_ id: String) -> Bool { graderSlipName == id }
     """
 }
 

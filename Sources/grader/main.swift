@@ -13,7 +13,7 @@ struct GraderCommand: ParsableCommand {
         Exit codes of `grader grade`: 0 full marks; 1 points lost; 2 usage error; 3 the submission \
         could not be read; 4 the grader itself failed (the report says why); 5 the report could not be written.
         """,
-        subcommands: [Grade.self, Verify.self, Sync.self, Apply.self, Release.self, GradescopeBundle.self]
+        subcommands: [Grade.self, Verify.self, Slips.self, Sync.self, Apply.self, Release.self, GradescopeBundle.self]
     )
 }
 
@@ -185,6 +185,56 @@ struct Verify: ParsableCommand {
             throw ExitCode.failure
         }
         print("The course is sound.")
+    }
+}
+
+/// `grader slips`: what a learner reads after each catalogued mistake.
+struct Slips: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Make each mistake of Tests/Slips/slips.json and show what the visible tests tell the learner.",
+        discussion: "One block per slip: its id, the lesson's warning, and the first lines of the failing test's message.")
+
+    @Option(help: "Only the slips of this exercise (e.g. 3.1) or lesson (e.g. 3).")
+    var only: String?
+
+    @Option(help: "Lines of each failing message to show.")
+    var lines: Int = 4
+
+    @OptionGroup var root: CourseOption
+
+    @OptionGroup var limits: RunOptions
+
+    func run() throws {
+        let course = try root.course()
+        let grader = limits.grader(for: course)
+        let outcomes: [SlipOutcome]
+        do {
+            outcomes = try grader.slipOutcomes { slip in
+                only.map { slip.exercise == $0 || slip.exercise.hasPrefix($0 + ".") } ?? true
+            }
+        } catch let error as GraderError {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+        var pointing = 0
+        for outcome in outcomes {
+            let slip = outcome.slip
+            let verdict: String
+            if let problem = outcome.problem { verdict = "✘ " + problem }
+            else if outcome.failing.isEmpty { verdict = "✘ no visible test fails" }
+            else if !slip.mustPointAtFix { verdict = "· fails; its message cannot name it" }
+            else if outcome.naming != nil { verdict = "✔ names “\(slip.expect)”"; pointing += 1 }
+            else { verdict = "✘ does not say “\(slip.expect)”" }
+            print("\(slip.id)  [\(slip.exercise)]  \(verdict)")
+            print("  lesson: " + (slip.lesson.isEmpty ? "(no warning)" : slip.lesson))
+            for line in outcome.message.split(separator: "\n", omittingEmptySubsequences: true).prefix(lines) {
+                print("  │ " + line.prefix(240))
+            }
+            print("")
+        }
+        if !outcomes.isEmpty {
+            print("\(pointing) of \(outcomes.count) slips point at the fix (\(Int((Double(pointing) / Double(outcomes.count) * 100).rounded())) %).")
+        }
     }
 }
 

@@ -4,8 +4,9 @@ import Kindling
 
 // Lesson 1 — scalar autograd (Lessons/01-scalar-autograd.md).
 //
-//     KINDLING_WORKSPACE=exercises swift test --filter Lesson01       all of lesson 1
-//     KINDLING_WORKSPACE=exercises swift test --filter Exercise_1_3   one exercise
+//     swift run course                       the next exercise to do, its tests, hints
+//     swift test --filter Lesson01           all of lesson 1
+//     swift test --filter Exercise_1_3       one exercise
 //
 // The suites run in order, one exercise after another. An exercise that is not
 // written yet stops the run with "Exercise 1.x is not done yet" — that is the
@@ -29,7 +30,7 @@ private func referenceTanh(_ x: Double) -> Double { Foundation.tanh(x) }
             let c = a * b
             #expect(c.data == -6, "2 · (−3) should be −6")
             #expect(c.localGrads == [-3, 2],
-                    "∂(a·b)/∂a is b.data (−3) and ∂(a·b)/∂b is a.data (2), in the order of `inputs`")
+                    "∂(a·b)/∂a is b.data (−3) and ∂(a·b)/∂b is a.data (2), in the order of `inputs`; got \(c.localGrads)\(c.localGrads == [2, -3] ? " — the two local derivatives are swapped: a's is b.data, b's is a.data" : "")")
         }
 
         @Test func recordsItsInputsAndOp() {
@@ -59,8 +60,9 @@ private func referenceTanh(_ x: Double) -> Double { Foundation.tanh(x) }
             let y = Value(x).tanh()
             let expected = referenceTanh(x)
             #expect(close(y.data, expected), "tanh(\(x)) should be \(expected), got \(y.data)")
+            let fromInput = y.localGrads.count == 1 && x != 0 && close(y.localGrads[0], 1 - x * x)
             #expect(y.localGrads.count == 1 && close(y.localGrads[0], 1 - expected * expected),
-                    "∂tanh(x)/∂x is 1 − tanh²(x) = \(1 - expected * expected), got \(y.localGrads)")
+                    "∂tanh(x)/∂x is 1 − tanh²(x) = \(1 - expected * expected), got \(y.localGrads)\(fromInput ? " — that is 1 − x², from the input: write it with the output t, 1 − t²" : "")")
             #expect(y.op == "tanh")
         }
 
@@ -101,7 +103,7 @@ private func referenceTanh(_ x: Double) -> Double { Foundation.tanh(x) }
             let order = c.topologicalOrder()
             #expect(order.count == 5, "the graph of (a * b) + 1 has 5 values, got \(order.count)")
             #expect(isTopological(order, root: c),
-                    "each value must come after all of its inputs, once, with c last; got ops \(order.map { $0.op.isEmpty ? "leaf" : $0.op })")
+                    "each value must come after all of its inputs, once, with c last; got ops \(order.map { $0.op.isEmpty ? "leaf" : $0.op })\(order.first === c ? " — c came first: append a value only when it comes back marked inputsDone, after its inputs" : "")")
             #expect(order.firstIndex { $0 === m }! < order.firstIndex { $0 === c }!)
         }
 
@@ -111,8 +113,19 @@ private func referenceTanh(_ x: Double) -> Double { Foundation.tanh(x) }
             let p = x * x, q = x + x
             let z = p + q
             let order = z.topologicalOrder()
-            #expect(order.count == 4, "x, x*x, x+x and z: 4 values, each once; got \(order.count)")
+            #expect(order.count == 4, "x, x*x, x+x and z: 4 values, each once; got \(order.count)\(order.count > 4 ? " — a value reached twice was appended twice: skip values already visited (a Set<ObjectIdentifier>)" : "")")
             #expect(isTopological(order, root: z))
+        }
+
+        @Test func hundredThousandDeepChainWithoutRecursion() {
+            var v = Value(0)
+            for _ in 0..<100_000 { v = v + 1 }
+            // A crash gives no expectation message, so say it before the deep call.
+            FileHandle.standardError.write(Data(("Exercise 1.3: ordering a chain 100,000 values deep. If the process crashes here, "
+                + "a recursive topological sort overflowed the stack; use an explicit stack (Lessons/01-scalar-autograd.md).\n").utf8))
+            let order = v.topologicalOrder()
+            #expect(order.count == 200_001, "100,000 sums and their 100,001 operands: 200,001 values, got \(order.count)")
+            #expect(order.last === v, "the value itself comes last")
         }
     }
 
@@ -124,7 +137,7 @@ private func referenceTanh(_ x: Double) -> Double { Foundation.tanh(x) }
             let c = a * b
             c.grad = 5
             c.propagateGrad()
-            #expect(a.grad == -15, "a receives ∂c/∂a · c.grad = (−3) · 5 = −15, got \(a.grad)")
+            #expect(a.grad == -15, "a receives ∂c/∂a · c.grad = (−3) · 5 = −15, got \(a.grad)\(a.grad == 5 ? " — that is c.grad alone: multiply it by the local derivative" : "")")
             #expect(b.grad == 10, "b receives ∂c/∂b · c.grad = 2 · 5 = 10, got \(b.grad)")
             #expect(c.grad == 5, "propagateGrad must not change the value's own gradient")
         }
@@ -147,8 +160,8 @@ private func referenceTanh(_ x: Double) -> Double { Foundation.tanh(x) }
             let a = Value(2), b = Value(-3)
             let c = a * b + 1
             c.backward()
-            #expect(c.grad == 1, "backward() seeds ∂c/∂c = 1")
-            #expect(a.grad == -3, "∂c/∂a = b = −3, got \(a.grad)")
+            #expect(c.grad == 1, "backward() seeds ∂c/∂c = 1 with grad += 1, got c.grad = \(c.grad)")
+            #expect(a.grad == -3, "∂c/∂a = b = −3, got \(a.grad)\(a.grad == 0 && c.grad == 1 ? " — a value passed its gradient on before it had arrived: walk order.reversed(), from c back to the leaves" : "")")
             #expect(b.grad == 2, "∂c/∂b = a = 2, got \(b.grad)")
         }
 
@@ -178,10 +191,19 @@ private func referenceTanh(_ x: Double) -> Double { Foundation.tanh(x) }
             let y = w * w * 3  // 3w², dy/dw = 12
             y.backward()
             y.backward()
-            #expect(w.grad == 24, "two backward() calls add two gradients on a leaf: 12 + 12 = 24, got \(w.grad)\(w.grad == 36 ? " — computed values kept their gradient from the first call; reset them to 0 first" : "")")
+            let cause = w.grad > 24 ? " — computed values kept their gradient from the first call and passed it on again: set every non-leaf grad to 0 before seeding"
+                : w.grad == 12 ? " — the leaf lost its first gradient: leaves keep accumulating, reset only computed (non-leaf) values" : ""
+            #expect(w.grad == 24, "two backward() calls add two gradients on a leaf: 12 + 12 = 24, got \(w.grad)\(cause)")
             w.grad = 0
             y.backward()
             #expect(w.grad == 12, "after zeroing the leaf, one more backward() gives 12, got \(w.grad)")
+        }
+
+        @Test func aLeafAccumulatesItsOwnSeed() {
+            let w = Value(5)
+            w.backward()
+            w.backward()
+            #expect(w.grad == 2, "∂w/∂w = 1 per call, and a leaf accumulates: 2 after two calls, got \(w.grad)\(w.grad == 1 ? " — the seed overwrote the leaf's gradient: seed with grad += 1, not grad = 1" : "")")
         }
     }
 

@@ -3,8 +3,9 @@ import Kindling
 
 // Lesson 2 — tensors: storage, shape, strides, views (Lessons/02-tensors.md).
 //
-//     KINDLING_WORKSPACE=exercises swift test --filter Lesson02       all of lesson 2
-//     KINDLING_WORKSPACE=exercises swift test --filter Exercise_2_4   one exercise
+//     swift run course                       the next exercise to do, its tests, hints
+//     swift test --filter Lesson02           all of lesson 2
+//     swift test --filter Exercise_2_4       one exercise
 //
 // The suites run in order, one exercise after another; an exercise that is not
 // written yet stops the run with "Exercise 2.x is not done yet". Each
@@ -54,12 +55,13 @@ private func bruteForceContiguous(shape: [Int], strides: [Int]) -> Bool {
 
     @Suite("2.1 elementCount") struct Exercise_2_1 {
         @Test func productOfTheSizes() {
-            #expect(elementCount([2, 3, 4]) == 24, "2 · 3 · 4 = 24 elements, got \(elementCount([2, 3, 4]))")
+            let n = elementCount([2, 3, 4])
+            #expect(n == 24, "2 · 3 · 4 = 24 elements, got \(n)\(n == 0 ? " — a product starts at 1, not 0" : n == 10 ? " — that is 1 plus the sum of the sizes, not their product" : "")")
             #expect(elementCount([7]) == 7)
         }
 
         @Test func scalarsAndEmptyTensors() {
-            #expect(elementCount([]) == 1, "a scalar (shape []) holds one number, got \(elementCount([]))")
+            #expect(elementCount([]) == 1, "a scalar (shape []) holds one number, got \(elementCount([]))\(elementCount([]) == 0 ? " — a product starts at 1, not 0" : "")")
             #expect(elementCount([3, 0, 2]) == 0, "a size-0 axis means no elements at all, got \(elementCount([3, 0, 2]))")
         }
     }
@@ -68,14 +70,21 @@ private func bruteForceContiguous(shape: [Int], strides: [Int]) -> Bool {
 
     @Suite("2.2 contiguousStrides") struct Exercise_2_2 {
         @Test func rowMajor() {
-            #expect(contiguousStrides([2, 3, 4]) == [12, 4, 1],
-                    "row-major: the last axis steps by 1, the middle by 4, the first by 3·4 = 12; got \(contiguousStrides([2, 3, 4]))")
+            let strides = contiguousStrides([2, 3, 4])
+            #expect(strides == [12, 4, 1],
+                    "row-major: the last axis steps by 1, the middle by 4, the first by 3·4 = 12; got \(strides)\(strides == [1, 2, 6] ? " — those are column-major (Fortran) strides: walk from the last axis to the first" : "")")
             #expect(contiguousStrides([5]) == [1])
             #expect(contiguousStrides([]) == [], "a scalar has no axes, so no strides")
         }
 
         @Test func sizeOneAxes() {
             #expect(contiguousStrides([4, 1, 3]) == [3, 3, 1], "got \(contiguousStrides([4, 1, 3]))")
+        }
+
+        @Test func sizeZeroAxesCountAsOne() {
+            let strides = contiguousStrides([2, 0, 3])
+            #expect(strides == [3, 3, 1],
+                    "[2, 0, 3] → [3, 3, 1]: a size 0 counts as 1 in the running product, got \(strides)\(strides.contains(0) ? " — multiply by max(size, 1), so strides stay positive even when a tensor is empty" : "")")
         }
     }
 
@@ -91,8 +100,8 @@ private func bruteForceContiguous(shape: [Int], strides: [Int]) -> Bool {
         }
 
         @Test func startsAtTheOffset() {
-            #expect(storageOffset(of: [1, 2], strides: [3, 1], offset: 10) == 15,
-                    "a view that starts at slot 10 adds 10, got \(storageOffset(of: [1, 2], strides: [3, 1], offset: 10))")
+            let got = storageOffset(of: [1, 2], strides: [3, 1], offset: 10)
+            #expect(got == 15, "a view that starts at slot 10 adds 10, got \(got)\(got == 5 ? " — start from `offset`, not 0" : "")")
             #expect(storageOffset(of: [], strides: [], offset: 4) == 4, "a scalar view lives at its offset")
         }
     }
@@ -108,7 +117,9 @@ private func bruteForceContiguous(shape: [Int], strides: [Int]) -> Bool {
         @Test func gapsAndSizeOneAxes() {
             #expect(!isContiguous(shape: [2, 3], strides: [4, 1]), "rows 4 apart but 3 long leave a gap")
             #expect(isContiguous(shape: [2, 1, 3], strides: [3, 17, 1]),
-                    "an axis of size 1 is never stepped along, so its stride does not matter")
+                    "shape [2, 1, 3], strides [3, 17, 1] is contiguous: an axis of size 1 is never stepped along, so skip it — its stride does not matter")
+            #expect(isContiguous(shape: [4, 1], strides: [1, 4]),
+                    "a transposed single row, shape [4, 1] with strides [1, 4], is contiguous: skip axes of size 1")
             #expect(isContiguous(shape: [], strides: []), "a scalar is contiguous")
         }
     }
@@ -119,7 +130,7 @@ private func bruteForceContiguous(shape: [Int], strides: [Int]) -> Bool {
         @Test func reordersShapeAndStrides() {
             let layout = permutedLayout(shape: [2, 3, 4], strides: [12, 4, 1], order: [2, 0, 1])
             #expect(layout.shape == [4, 2, 3] && layout.strides == [1, 12, 4],
-                    "axis i of the result is axis order[i] of the source: expected ([4, 2, 3], [1, 12, 4]), got \(layout)")
+                    "axis i of the result is axis order[i] of the source: expected ([4, 2, 3], [1, 12, 4]), got \(layout)\(layout.shape == [3, 4, 2] ? " — that is the inverse permutation (result[order[i]] = shape[i]); use order.map { shape[$0] }" : "")")
         }
 
         @Test func transposeSharesStorage() {
@@ -139,6 +150,19 @@ private func bruteForceContiguous(shape: [Int], strides: [Int]) -> Bool {
             let layout = slicedLayout(shape: [10], strides: [1], offset: 0, axis: 0, start: 2, end: 9, step: 3)
             #expect(layout.shape == [3] && layout.strides == [3] && layout.offset == 2,
                     "elements 2, 5, 8: expected ([3], [3], 2), got \(layout)")
+        }
+
+        @Test func eachPartHasItsCause() {
+            // Elements 0, 2, 4, 6 of 0..<7: four of them, the count rounds up.
+            let up = slicedLayout(shape: [7], strides: [1], offset: 0, axis: 0, start: 0, end: 7, step: 2)
+            #expect(up.shape == [4], "start 0, end 7, step 2 keeps 0, 2, 4, 6: size 4, got \(up.shape)\(up.shape == [3] ? " — (end - start) / step rounds down and drops the last element; use (end - start + step - 1) / step" : "")")
+            // Rows 1..<3 of a 4×5 matrix that is already a view starting at slot 20.
+            let rows = slicedLayout(shape: [4, 5], strides: [5, 1], offset: 20, axis: 0, start: 1, end: 3, step: 1)
+            let cause = rows.offset == 5 ? " — the existing offset was forgotten: a slice of a slice starts where the first one started"
+                : rows.offset == 21 ? " — start was multiplied by 1: move the offset by start * strides[axis], not by start" : ""
+            #expect(rows.offset == 25, "rows 1..<3 of a view at offset 20 with row stride 5 start at 20 + 1·5 = 25, got \(rows.offset)\(cause)")
+            let every = slicedLayout(shape: [4, 6], strides: [6, 1], offset: 0, axis: 1, start: 0, end: 6, step: 3)
+            #expect(every.strides == [6, 3], "every third column of strides [6, 1] steps by 1·3: strides [6, 3], got \(every.strides)\(every.strides == [6, 1] ? " — the stride becomes strides[axis] * step" : "")")
         }
 
         @Test func everyOtherColumn() {

@@ -3,8 +3,9 @@ import Kindling
 
 // Lesson 3 — elementwise ops and broadcasting (Lessons/03-broadcasting.md).
 //
-//     KINDLING_WORKSPACE=exercises swift test --filter Lesson03       all of lesson 3
-//     KINDLING_WORKSPACE=exercises swift test --filter Exercise_3_4   one exercise
+//     swift run course                       the next exercise to do, its tests, hints
+//     swift test --filter Lesson03           all of lesson 3
+//     swift test --filter Exercise_3_4       one exercise
 //
 // The suites run in order, one exercise after another; an exercise that is not
 // written yet stops the run with "Exercise 3.x is not done yet". Each
@@ -56,6 +57,21 @@ private func transposedHolding(_ values: [Float], rows: Int, columns: Int) -> Te
             #expect(broadcastShapes([], [2, 2]) == [2, 2], "a scalar broadcasts to anything, got \(broadcastShapes([], [2, 2]))")
         }
 
+        @Test func sizeZeroWinsOverOne() {
+            for (a, b) in [([1], [0]), ([0], [1]), ([2, 1], [1, 0])] {
+                let got = broadcastShapes(a, b)
+                let expected = a.count == 1 ? [0] : [2, 0]
+                #expect(got == expected,
+                        "broadcasting \(a) with \(b) gives \(expected), got shape \(got)\(got != expected && got.allSatisfy({ $0 > 0 }) ? " — a size-1 axis takes the other's size, even 0: the size is `da == 1 ? db : da`, not `max(da, db)`" : "")")
+            }
+        }
+
+        @Test func shorterShapesGetLeadingOnes() {
+            let got = broadcastShapes([2], [2, 1])
+            #expect(got == [2, 2],
+                    "[2] counts as [1, 2], so [2] with [2, 1] gives [2, 2]; got \(got)\(got == [2, 1] ? " — the shapes were lined up at their first axis: line them up at the last axis" : "")")
+        }
+
         @Test func sizeOneStretches() {
             #expect(broadcastShapes([1, 3], [2, 1]) == [2, 3], "got \(broadcastShapes([1, 3], [2, 1]))")
             #expect(broadcastShapes([5, 1, 4], [3, 1]) == [5, 3, 4], "got \(broadcastShapes([5, 1, 4], [3, 1]))")
@@ -80,9 +96,9 @@ private func transposedHolding(_ values: [Float], rows: Int, columns: Int) -> Te
             let row = broadcastStrides(shape: [3], strides: [1], to: [2, 3])
             #expect(row == [0, 1], "a row [3] read as [2, 3]: the new leading axis gets stride 0, got \(row)")
             let column = broadcastStrides(shape: [2, 1], strides: [1, 1], to: [2, 3])
-            #expect(column == [1, 0], "a column [2, 1] read as [2, 3]: the stretched axis gets stride 0, got \(column)")
+            #expect(column == [1, 0], "a column [2, 1] read as [2, 3]: the stretched axis gets stride 0, got \(column)\(column.count == 2 && column[1] != 0 ? " — a stretched size-1 axis gets stride 0 even when its own stride is not 0 (a size-1 axis may have any stride)" : "")")
             let same = broadcastStrides(shape: [3, 2], strides: [1, 3], to: [3, 2])
-            #expect(same == [1, 3], "axes that are not stretched keep their strides, got \(same)")
+            #expect(same == [1, 3], "axes that are not stretched keep their strides, got \(same)\(same == [2, 1] ? " — those are fresh row-major strides: keep the operand's own strides (here a transposed view's)" : "")")
         }
 
         @Test func expandedViewsRepeatWithoutCopying() {
@@ -106,6 +122,27 @@ private func transposedHolding(_ values: [Float], rows: Int, columns: Int) -> Te
             }
             let expected = [[0, 0, 10], [1, 1, 12], [2, 2, 14], [3, 3, 11], [4, 4, 13], [5, 5, 15]]
             #expect(visits == expected, "each visit is [i, offset in A, offset in B]: expected \(expected), got \(visits)")
+        }
+
+        @Test func rankThreeRollsBackBothOffsets() {
+            // A: contiguous [2, 2, 3] at offset 0. B: the same shape, axes stored in another order, at offset 100.
+            let shape = [2, 2, 3], sa = [6, 3, 1], sb = [1, 2, 4]
+            var visits: [[Int]] = []
+            forEachOffsetPair(shape: shape, stridesA: sa, offsetA: 0, stridesB: sb, offsetB: 100) { i, pa, pb in
+                visits.append([i, pa, pb])
+            }
+            let expected = allIndices(shape).enumerated().map { i, index in
+                [i, zip(index, sa).reduce(0) { $0 + $1.0 * $1.1 }, 100 + zip(index, sb).reduce(0) { $0 + $1.0 * $1.1 }]
+            }
+            let first = zip(visits, expected).first { $0.0 != $0.1 }
+            var cause = ""
+            if let (got, want) = first {
+                let which = got[1] != want[1] && got[2] != want[2] ? "both offsets" : got[1] != want[1] ? "A's offset" : got[2] != want[2] ? "B's offset" : ""
+                if !which.isEmpty {
+                    cause = " — \(which) went wrong after an axis rolled over: take back strides[axis] · shape[axis] from both offsets"
+                }
+            }
+            #expect(visits == expected, "each visit is [i, offset in A, offset in B]; the first wrong one is \(first.map { "\($0.0), expected \($0.1)" } ?? "missing (\(visits.count) of \(expected.count) visits)")\(cause)")
         }
 
         @Test func assignWritesThroughAView() {
@@ -140,7 +177,20 @@ private func transposedHolding(_ values: [Float], rows: Int, columns: Int) -> Te
             let b = Tensor([10, 20, 30, 40, 50, 60], shape: [2, 3])
             #expect(!a.isContiguous)
             #expect((a * b).toArray() == [10, 40, 90, 160, 250, 360], "got \((a * b).toArray())")
-            #expect((b - a).toArray() == [9, 18, 27, 36, 45, 54], "b − a, in that order: got \((b - a).toArray())")
+            let product = (a * b).toArray()
+            #expect(product != [10, 80, 60, 200, 150, 360],
+                    "a is a transposed view: its element i is not at storage slot i — read a at the offset the walk hands you (pa[p]), not at i")
+            let difference = (b - a).toArray()
+            #expect(difference == [9, 18, 27, 36, 45, 54], "b − a, in that order: got \(difference)\(difference == [-9, -18, -27, -36, -45, -54] ? " — every subtraction came out negated: call f(a, b), not f(b, a)" : "")")
+        }
+
+        @Test func aViewThatStartsInTheMiddle() {
+            // Rows 1..<4 of a column: a view at offset 1 holding 1, 2, 3.
+            let column = Tensor([0, 1, 2, 3, 4], shape: [5, 1]).sliced(axis: 0, from: 1, to: 4)
+            let row = Tensor([10, 20], shape: [1, 2])
+            let sum = (column + row).toArray()
+            #expect(sum == [11, 21, 12, 22, 13, 23],
+                    "a view at offset 1 holding [1, 2, 3], plus [10, 20]: expected [11, 21, 12, 22, 13, 23], got \(sum)\(sum == [12, 22, 13, 23, 14, 24] ? " — a.offset was added a second time: the offsets the walk hands you already include it" : "")")
         }
 
         @Test func comparisonsBroadcastToo() {
@@ -158,13 +208,20 @@ private func transposedHolding(_ values: [Float], rows: Int, columns: Int) -> Te
             let mask = Tensor([1, 0, 0, 1], shape: [2, 2])
             let a = Tensor([1, 2, 3, 4], shape: [2, 2]), b = Tensor([-1, -2, -3, -4], shape: [2, 2])
             let picked = Tensor.where(mask, a, b)
-            #expect(picked.toArray() == [1, -2, -3, 4], "a where the mask is non-zero, b elsewhere: got \(picked.toArray())")
+            #expect(picked.toArray() == [1, -2, -3, 4], "a where the mask is non-zero, b elsewhere: got \(picked.toArray())\(picked.toArray() == [-1, 2, 3, -4] ? " — a and b are swapped: a non-zero mask picks a" : "")")
         }
 
         @Test func allThreeBroadcast() {
             let picked = Tensor.where(Tensor([1, 0]), Tensor([5, 6], shape: [2, 1]), Tensor(scalar: 0))
             #expect(picked.shape == [2, 2] && picked.toArray() == [5, 0, 6, 0],
                     "mask [2] (read as [1, 2]), a [2, 1], b a scalar: expected [2, 2] holding [5, 0, 6, 0], got \(picked.shape) holding \(picked.toArray())")
+        }
+
+        @Test func theBranchNotPickedCannotLeak() {
+            let a = Tensor([Float.nan, 2, .infinity, 4]), b = Tensor([0, -Float.infinity, 0, .nan])
+            let picked = Tensor.where(Tensor([0, 1, 0, 1]), a, b).toArray()
+            #expect(picked.map { $0.isNaN ? "nan" : "\($0)" } == ["0.0", "2.0", "0.0", "4.0"],
+                    "where([0, 1, 0, 1], [nan, 2, inf, 4], [0, −inf, 0, nan]) is [0, 2, 0, 4], got \(picked)\(picked.contains { $0.isNaN } ? " — a NaN or ∞ from the branch not picked leaked in: pick, do not blend (mask·a + (1 − mask)·b makes 0·∞ and 0·NaN NaN)" : "")")
         }
 
         @Test func leakyReluByHand() {
@@ -180,13 +237,13 @@ private func transposedHolding(_ values: [Float], rows: Int, columns: Int) -> Te
     @Suite("3.6 isTrailingBlock") struct Exercise_3_6 {
         @Test func rowsAreTrailingBlocks() {
             #expect(isTrailingBlock([3], of: [4, 3]), "a row of 3 repeats as one block in [4, 3]")
-            #expect(isTrailingBlock([1, 3], of: [4, 3]), "leading 1s do not matter: [1, 3] is a row too")
+            #expect(isTrailingBlock([1, 3], of: [4, 3]), "leading 1s do not matter: [1, 3] is a row too — drop them (drop(while:)) before comparing")
             #expect(isTrailingBlock([3, 4], of: [2, 3, 4]), "a whole [3, 4] matrix repeats as one block in [2, 3, 4]")
         }
 
         @Test func columnsAreNot() {
             #expect(!isTrailingBlock([4, 1], of: [4, 3]), "a column [4, 1] repeats each value 3 times: not one block")
-            #expect(!isTrailingBlock([2, 1, 4], of: [2, 3, 4]), "a size-1 axis in the middle is stretched: not one block")
+            #expect(!isTrailingBlock([2, 1, 4], of: [2, 3, 4]), "[2, 1, 4] in [2, 3, 4]: a size-1 axis in the middle is stretched, so not one block — compare all of the rest with big.suffix(rest.count), not only the last axis")
         }
 
         @Test func biasAddIsRight() {

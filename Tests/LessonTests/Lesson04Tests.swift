@@ -4,8 +4,9 @@ import Kindling
 
 // Lesson 4 — reductions: sum, mean, max, argmax, softmax (Lessons/04-reductions.md).
 //
-//     KINDLING_WORKSPACE=exercises swift test --filter Lesson04       all of lesson 4
-//     KINDLING_WORKSPACE=exercises swift test --filter Exercise_4_3   one exercise
+//     swift run course                       the next exercise to do, its tests, hints
+//     swift test --filter Lesson04           all of lesson 4
+//     swift test --filter Exercise_4_3       one exercise
 //
 // The suites run in order, one exercise after another; an exercise that is not
 // written yet stops the run with "Exercise 4.x is not done yet". Each
@@ -60,11 +61,18 @@ private func reduceReference(_ values: [Float], _ shape: [Int], axis: Int,
 
     @Suite("4.1 reducedShape") struct Exercise_4_1 {
         @Test func keepdimKeepsTheAxisAsOne() {
-            #expect(reducedShape([2, 3, 4], axes: [1], keepdim: true) == [2, 1, 4],
-                    "keepdim: the reduced axis stays with size 1; got \(reducedShape([2, 3, 4], axes: [1], keepdim: true))")
+            let kept = reducedShape([2, 3, 4], axes: [1], keepdim: true)
+            #expect(kept == [2, 1, 4],
+                    "keepdim: the reduced axis stays with size 1; got \(kept)\(kept == [2, 4] ? " — keepdim is read backwards: with keepdim the axis stays as 1" : "")")
             #expect(reducedShape([2, 3, 4], axes: [1], keepdim: false) == [2, 4],
                     "without keepdim the axis disappears; got \(reducedShape([2, 3, 4], axes: [1], keepdim: false))")
             #expect(reducedShape([2, 3, 4], axes: [0, 2], keepdim: false) == [3], "got \(reducedShape([2, 3, 4], axes: [0, 2], keepdim: false))")
+        }
+
+        @Test func twoReducedAxesWithoutKeepdim() {
+            let got = reducedShape([2, 3, 4, 5], axes: [0, 2], keepdim: false)
+            #expect(got == [3, 5],
+                    "[2, 3, 4, 5] without axes 0 and 2 is [3, 5], got \(got)\(got == [3, 4] ? " — removing axes one by one with remove(at:) shifts the later ones: walk the axes of shape once, asking whether each is reduced" : "")")
         }
 
         @Test func everyAxisLeavesAScalar() {
@@ -87,11 +95,16 @@ private func reduceReference(_ values: [Float], _ shape: [Int], axis: Int,
     @Suite("4.2 reductionLayout") struct Exercise_4_2 {
         @Test func productsBeforeAndAfterTheAxis() {
             let middle = reductionLayout([2, 3, 4], axis: 1)
-            #expect(middle == (2, 3, 4), "[2, 3, 4] around axis 1: outer 2, n 3, inner 4; got \(middle)")
+            #expect(middle == (2, 3, 4), "[2, 3, 4] around axis 1: outer 2, n 3, inner 4; got \(middle)\(middle == (4, 3, 2) ? " — outer and inner are swapped: outer comes from the axes before" : "")")
             let first = reductionLayout([2, 3, 4], axis: 0)
             #expect(first == (1, 2, 12), "around axis 0 nothing comes before (outer 1) and 3·4 = 12 after; got \(first)")
             let last = reductionLayout([2, 3, 4], axis: 2)
             #expect(last == (6, 4, 1), "around the last axis: outer 2·3 = 6, inner 1; got \(last)")
+        }
+
+        @Test func aSizeZeroMakesItsProductZero() {
+            let got = reductionLayout([2, 0, 3], axis: 2)
+            #expect(got == (0, 3, 1), "[2, 0, 3] around axis 2: outer 2·0 = 0 (no elements), n 3, inner 1; got \(got)\(got.outer != 0 ? " — a size 0 makes its product 0, which is correct: do not guard it away" : "")")
         }
 
         @Test func rowSums() {
@@ -114,11 +127,18 @@ private func reduceReference(_ values: [Float], _ shape: [Int], axis: Int,
             #expect(x.mean(axis: 0).toArray() == [1.5, 2.5, 3.5], "got \(x.mean(axis: 0).toArray())")
         }
 
+        @Test func manySmallNumbersAddUpExactly() {
+            let x = Tensor([Float](repeating: 0.1, count: 400_000), shape: [200_000, 2])
+            let s = x.sum(axis: 0).toArray()
+            #expect(s.count == 2 && s.allSatisfy { Swift.abs($0 - 20_000) <= 0.01 },
+                    "200,000 copies of 0.1 add up to 20000, got \(s) — accumulate in Double and convert to Float once per output: a Float sum loses the small numbers' digits")
+        }
+
         @Test func theMiddleOfThree() {
             let x = numbered([2, 3, 2])
             let s = x.sum(axis: 1)
             // out[o, i] = x[o, 0, i] + x[o, 1, i] + x[o, 2, i]
-            #expect(s.shape == [2, 2] && s.toArray() == [6, 9, 24, 27], "got \(s.shape) \(s.toArray())")
+            #expect(s.shape == [2, 2] && s.toArray() == [6, 9, 24, 27], "expected [2, 2] holding [6, 9, 24, 27], got \(s.shape) \(s.toArray())\(s.toArray() == [6, 9, 30, 36] ? " — the second block added onto the first one's sums: each output row must start from 0" : "")")
             let both = x.sum(axes: [0, 2])
             #expect(both.toArray() == [14, 22, 30], "summing axes 0 and 2 leaves one number per middle index, got \(both.toArray())")
         }
@@ -129,10 +149,18 @@ private func reduceReference(_ values: [Float], _ shape: [Int], axis: Int,
     @Suite("4.4 extremeIndices") struct Exercise_4_4 {
         @Test func firstIndexOfTheLargest() {
             let x = Tensor([1, 5, 2, 7, 0, 7], shape: [2, 3])
-            #expect(x.argmax(axis: 1).toArray() == [1, 0], "row 1 has 7 twice: the first one wins; got \(x.argmax(axis: 1).toArray())")
+            #expect(x.argmax(axis: 1).toArray() == [1, 0], "row 1 has 7 twice: the first one wins; got \(x.argmax(axis: 1).toArray())\(x.argmax(axis: 1).toArray() == [1, 2] ? " — use strict comparisons (v > best): with >= ties go to the last index" : "")")
             #expect(x.argmin(axis: 1).toArray() == [0, 1], "got \(x.argmin(axis: 1).toArray())")
             #expect(x.argmax(axis: 0).toArray() == [1, 0, 1], "down the columns, got \(x.argmax(axis: 0).toArray())")
             #expect(x.argmax().item() == 3, "the flattened tensor's largest is at position 3")
+        }
+
+        @Test func negativeRowsAndNaN() {
+            let negative = Tensor([-3, -1, -2]).argmax().item()
+            #expect(negative == 1, "the largest of [−3, −1, −2] is at index 1, got \(negative)\(negative == 0 ? " — best started at 0, not at the row's first element: start best at x[r = 0], not at 0" : "")")
+            let withNaN = Tensor([1, .nan, 3, .nan])
+            #expect(withNaN.argmax().item() == 1 && withNaN.argmin().item() == 1,
+                    "argmax and argmin of [1, nan, 3, nan] are both 1: a NaN beats every number, and the first NaN wins; got \(withNaN.argmax().item()) and \(withNaN.argmin().item())")
         }
 
         @Test func maxAndMin() {
@@ -162,7 +190,12 @@ private func reduceReference(_ values: [Float], _ shape: [Int], axis: Int,
             let m = Tensor([1, 2, 3, 1000, 1000, 1000], shape: [2, 3])
             let rows = m.logsumexp(axis: 1, keepdim: true)
             #expect(rows.shape == [2, 1] && close(rows.toArray(), [3.4076059, 1000 + 1.0986123]),
-                    "got \(rows.shape) \(rows.toArray())")
+                    "expected [2, 1] holding [3.4076059, 1001.0986], got \(rows.shape) \(rows.toArray())\(rows.shape == [2] ? " — keepdim: true must keep the axis: squeeze it only when keepdim is false" : "")")
+        }
+
+        @Test func aRowOfMinusInfinity() {
+            let lse = Tensor([-Float.infinity, -.infinity]).logsumexp().item()
+            #expect(lse == -.infinity, "log(e^−∞ + e^−∞) = log 0 = −∞, got \(lse)\(lse.isNaN ? " — −∞ − (−∞) is NaN: replace a non-finite maximum by 0 before subtracting it" : "")")
         }
     }
 
@@ -177,6 +210,12 @@ private func reduceReference(_ values: [Float], _ shape: [Int], axis: Int,
         @Test func hugeNumbersStayFinite() {
             let s = Tensor([1000, 1001]).softmax()
             #expect(close(s.toArray(), [0.26894142, 0.7310586]), "got \(s.toArray()) — e¹⁰⁰⁰ overflows: subtract the maximum first")
+        }
+
+        @Test func alongTheRowsOfASquareMatrix() {
+            let s = Tensor([1, 2, 1, 4], shape: [2, 2]).softmax(axis: 1).toArray()
+            #expect(close(s, [0.26894142, 0.7310586, 0.047425874, 0.95257413]),
+                    "each row of softmax(axis: 1) sums to 1: expected [0.2689, 0.7311, 0.0474, 0.9526], got \(s)\(close([s[0] + s[1]], [1]) ? "" : " — the sums lost their axis and were divided down the columns: e.sum(axis: a, keepdim: true)")")
         }
 
         @Test func alongEitherAxis() {

@@ -6,8 +6,9 @@ import Kindling
 
 // Lesson 5 — matrix multiply (Lessons/05-matmul.md).
 //
-//     KINDLING_WORKSPACE=exercises swift test --filter Lesson05       all of lesson 5
-//     KINDLING_WORKSPACE=exercises swift test --filter Exercise_5_3   one exercise
+//     swift run course                       the next exercise to do, its tests, hints
+//     swift test --filter Lesson05           all of lesson 5
+//     swift test --filter Exercise_5_3       one exercise
 //
 // The suites run in order, one exercise after another. An exercise that is not
 // written yet stops the run with "Exercise 5.x is not done yet". Each
@@ -60,6 +61,14 @@ private func firstMismatch(_ got: Tensor, _ expected: [Float], shape: [Int], tol
             #expect(c.shape == [2, 2], "a [2, 3] × [3, 2] product has shape [2, 2], got \(c.shape)")
             #expect(c.toArray() == [58, 64, 139, 154],
                     "C[i, j] = Σₚ A[i, p]·B[p, j]: expected [58, 64, 139, 154], got \(c.toArray())")
+        }
+
+        @Test func squareProductNamesTheMixUp() {
+            let a = Tensor([1, 2, 3, 4], shape: [2, 2]), b = Tensor([5, 6, 7, 8], shape: [2, 2])
+            let c = naiveMatmul(a, b).toArray()
+            let cause = c == [17, 23, 39, 53] ? " — that is A·Bᵀ: read b[p, j], not b[j, p]"
+                : c == [19, 43, 22, 50] ? " — C came out transposed: store into c[i * n + j], not c[j * m + i]" : ""
+            #expect(c == [19, 22, 43, 50], "[[1, 2], [3, 4]] × [[5, 6], [7, 8]] = [[19, 22], [43, 50]], got \(c)\(cause)")
         }
 
         @Test func readsViewsThroughTheirStrides() {
@@ -129,8 +138,25 @@ private func firstMismatch(_ got: Tensor, _ expected: [Float], shape: [Int], tol
                           MatmulTiles(rows: 3, inner: 4, cols: 5)] {
                 let c = blockedMatmul(Tensor(a, shape: [m, k]), Tensor(b, shape: [k, n]), tiles: tiles)
                 let problem = firstMismatch(c, expected, shape: [m, n])
+                var cause = ""
+                if problem != nil {
+                    let got = c.toArray()
+                    let fullRows = m / tiles.rows * tiles.rows, fullCols = n / tiles.cols * tiles.cols
+                    var rowsZero = fullRows < m, colsZero = fullCols < n
+                    for i in 0..<m {
+                        for j in 0..<n where got[i * n + j] != 0 {
+                            if i >= fullRows { rowsZero = false }
+                            if j >= fullCols { colsZero = false }
+                        }
+                    }
+                    if rowsZero || colsZero {
+                        cause = " — the last \(rowsZero ? "rows" : "columns") of C are 0: the partial tile at the edge was skipped (tile starts go up to the size itself, stride(from: 0, to: m, by: tile))"
+                    } else if k % tiles.inner != 0 {
+                        cause = " — part of the sums is missing: the last tile along k was skipped (it is smaller: min(p0 + tiles.inner, k))"
+                    }
+                }
                 #expect(problem == nil,
-                        "[7, 10] × [10, 9] with tiles \(tiles.rows)×\(tiles.inner)×\(tiles.cols): \(problem ?? "") — the last tile along each axis is smaller (min(start + tile, size))")
+                        "[7, 10] × [10, 9] with tiles \(tiles.rows)×\(tiles.inner)×\(tiles.cols): \(problem ?? "") — the last tile along each axis is smaller (min(start + tile, size))\(cause)")
             }
         }
 
@@ -164,6 +190,17 @@ private func firstMismatch(_ got: Tensor, _ expected: [Float], shape: [Int], tol
                     "every other column (column stride 2) fits neither layout: nil, the caller copies")
         }
 
+        @Test func sizeOneAxesHaveAnyStride() {
+            // Column 2 of a 2×5 matrix, as a [2, 1] view whose column stride is whatever slicing left.
+            let column = blasOperand(rows: 2, cols: 1, rowStride: 5, colStride: 7)
+            #expect(column?.transposed == false && column?.ld == 5,
+                    "a 2×1 view with row stride 5 is read as stored with ld 5, got \(String(describing: column)) — an axis of size 1 is never stepped along: its stride does not matter")
+            // A broadcast row: stride 0 on the size-1 row axis.
+            let row = blasOperand(rows: 1, cols: 3, rowStride: 0, colStride: 1)
+            let valid = row.map { $0.transposed ? $0.ld == 1 : $0.ld >= 3 } ?? false
+            #expect(valid, "a 1×3 row with row stride 0 is read as stored with ld 3, got \(String(describing: row))\(row?.transposed == false ? " — BLAS insists on ld ≥ the length of a stored row: when rows == 1, report ld = max(cols, 1)" : "")")
+        }
+
         @Test func matmulOfViewsMatchesTheDefinition() {
             var g = SeededGenerator(seed: 55)
             let a = integers(4 * 3, &g), b = integers(5 * 4, &g)
@@ -183,12 +220,12 @@ private func firstMismatch(_ got: Tensor, _ expected: [Float], shape: [Int], tol
         @Test func theDocExample() {
             let offsets = batchOffsets(shape: [2, 1], strides: [12, 12], offset: 0, batch: [2, 3])
             #expect(offsets == [0, 0, 0, 12, 12, 12],
-                    "a [2, 1] batch broadcast to [2, 3]: the size-1 axis repeats its matrix; expected [0, 0, 0, 12, 12, 12], got \(offsets)")
+                    "a [2, 1] batch broadcast to [2, 3]: the size-1 axis repeats its matrix; expected [0, 0, 0, 12, 12, 12], got \(offsets)\(offsets.count == 6 && offsets[1] != 0 ? " — a stretched size-1 batch axis must get stride 0: expand the strides with broadcastStrides (lesson 3)" : "")")
         }
 
         @Test func aMissingBatchAxisRepeatsTheMatrix() {
             let offsets = batchOffsets(shape: [], strides: [], offset: 5, batch: [3])
-            #expect(offsets == [5, 5, 5], "a plain matrix (no batch axes) at offset 5 in a batch of 3: [5, 5, 5], got \(offsets)")
+            #expect(offsets == [5, 5, 5], "a plain matrix (no batch axes) at offset 5 in a batch of 3: [5, 5, 5], got \(offsets)\(offsets == [0, 0, 0] ? " — start from the operand's offset" : "")")
         }
 
         @Test func batchedMatmulWithBroadcasting() {

@@ -5,8 +5,9 @@ import Kindling
 
 // Lesson 6 — tensor autograd (Lessons/06-tensor-autograd.md).
 //
-//     KINDLING_WORKSPACE=exercises swift test --filter Lesson06       all of lesson 6
-//     KINDLING_WORKSPACE=exercises swift test --filter Exercise_6_5   one exercise
+//     swift run course                       the next exercise to do, its tests, hints
+//     swift test --filter Lesson06           all of lesson 6
+//     swift test --filter Exercise_6_5       one exercise
 //
 // The suites run in order, one exercise after another. An exercise that is not
 // written yet stops the run with "Exercise 6.x is not done yet". Each
@@ -32,10 +33,10 @@ private func show(_ t: Tensor?) -> String { t.map { "\($0.toArray()) (shape \($0
             let a = Tensor([1, 2, 3], requiresGrad: true)
             let b = Tensor([4, 5, 6])
             let c = a * b
-            #expect(c.requiresGrad, "a result computed from a tensor that requires grad requires grad too")
+            #expect(c.requiresGrad, "a result computed from a tensor that requires grad requires grad too: set result.requiresGrad = true")
             #expect(c.node?.op == "mul", "the result should remember its op \"mul\", got \(String(describing: c.node?.op))")
             #expect(c.node.map { $0.inputs.count == 2 && $0.inputs[0] === a && $0.inputs[1] === b } == true,
-                    "the node lists the op's inputs — the very tensors a and b, in order, including b, which needs no grad")
+                    "the node lists the op's inputs — the very tensors a and b, in order, including b, which needs no grad; got \(c.node.map { "\($0.inputs.count) inputs" } ?? "no node")")
             #expect(c.node?.isFreed == false, "the node must hold the backward rule it was given")
             #expect(!c.isLeaf && a.isLeaf)
         }
@@ -75,16 +76,19 @@ private func show(_ t: Tensor?) -> String { t.map { "\($0.toArray()) (shape \($0
             let w = Tensor([1, 2], requiresGrad: true), x = Tensor([3, 4])
             let y = (w * x).sum()
             let order = y.topologicalOrder()
-            #expect(!order.contains { $0 === x }, "x does not require grad: no gradient flows to it, so it is not in the order")
+            #expect(!order.contains { $0 === x }, "x does not require grad: no gradient flows to it, so it is not in the order — skip inputs that do not require grad")
             #expect(order.count == 3, "w, w·x and the sum: 3 tensors, got \(order.count)")
         }
 
         @Test func aLongChainDoesNotOverflowTheStack() {
             var x = Tensor([0], requiresGrad: true)
             let leaf = x
-            for _ in 0..<20_000 { x = x + 1 }
+            for _ in 0..<50_000 { x = x + 1 }
+            // A crash gives no expectation message, so say it before the deep call.
+            FileHandle.standardError.write(Data(("Exercise 6.2: ordering a chain of 50,000 additions. If the process crashes here, "
+                + "a recursive topological sort overflowed the stack; use an explicit stack (Lessons/06-tensor-autograd.md).\n").utf8))
             let order = x.topologicalOrder()
-            #expect(order.count == 20_001, "a chain of 20,000 additions: 20,001 tensors, got \(order.count)")
+            #expect(order.count == 50_001, "a chain of 50,000 additions: 50,001 tensors, got \(order.count)")
             #expect(order.first === leaf, "the leaf comes first: every tensor after its inputs")
             #expect(order.last === x, "the tensor you called topologicalOrder() on comes last")
         }
@@ -100,14 +104,14 @@ private func show(_ t: Tensor?) -> String { t.map { "\($0.toArray()) (shape \($0
             #expect(x.grad?.toArray() == [10, 20, 30], "x.grad should be [10, 20, 30], got \(show(x.grad))")
             g.addInPlace(Tensor([1, 1, 1]))
             #expect(x.grad?.toArray() == [10, 20, 30],
-                    "changing g afterwards changed x.grad to \(show(x.grad)): store a copy of g (g.copy()), not g itself — backward passes the same tensor to several inputs")
+                    "changing g afterwards changed x.grad to \(show(x.grad)): store a copy of g (g.copy()), not g itself — backward passes the same tensor to several inputs (and g.contiguous() is not a copy: it returns g itself when g is contiguous)")
         }
 
         @Test func laterGradientsAdd() {
             let x = Tensor([1, 2], requiresGrad: true)
             x.accumulateGrad(Tensor([1, 1]))
             x.accumulateGrad(Tensor([2, 3]))
-            #expect(x.grad?.toArray() == [3, 4], "gradients accumulate: [1, 1] + [2, 3] = [3, 4], got \(show(x.grad))")
+            #expect(x.grad?.toArray() == [3, 4], "gradients accumulate: [1, 1] + [2, 3] = [3, 4], got \(show(x.grad))\(x.grad?.toArray() == [2, 3] ? " — the second gradient replaced the first: add it into the existing one (existing.addInPlace(g))" : "")")
         }
     }
 
@@ -117,7 +121,7 @@ private func show(_ t: Tensor?) -> String { t.map { "\($0.toArray()) (shape \($0
         @Test func leadingAxesAreSummedAway() {
             let g = Tensor.ones([4, 3]).sumToShape([3])
             #expect(g.shape == [3] && g.toArray() == [4, 4, 4],
-                    "a [3] input broadcast to [4, 3] was read 4 times: [4, 4, 4] of shape [3], got \(show(g))")
+                    "a [3] input broadcast to [4, 3] was read 4 times: [4, 4, 4] of shape [3], got \(show(g))\(g.shape == [1, 3] ? " — keepdim left the summed leading axis as a 1: reshape the sum to target" : "")")
         }
 
         @Test func sizeOneAxesAreSummedAndKept() {
@@ -140,7 +144,7 @@ private func show(_ t: Tensor?) -> String { t.map { "\($0.toArray()) (shape \($0
             let a = Tensor([1, 2, 3, 4, 5, 6], shape: [2, 3], requiresGrad: true)
             let b = Tensor([10, 20, 30], requiresGrad: true)
             (a + b).sum().backward()
-            #expect(a.grad?.toArray() == [1, 1, 1, 1, 1, 1], "∂Σ(a + b)/∂a is 1 everywhere, got \(show(a.grad))")
+            #expect(a.grad?.toArray() == [1, 1, 1, 1, 1, 1], "∂Σ(a + b)/∂a is 1 everywhere, got \(show(a.grad))\(a.grad == nil ? " — no gradient reached the leaves: walk order.reversed(), from the output back to the leaves" : "")")
             #expect(b.grad?.toArray() == [2, 2, 2] && b.grad?.shape == [3],
                     "b was broadcast over 2 rows: its gradient is 2 everywhere, shape [3]; got \(show(b.grad))")
         }
@@ -152,6 +156,16 @@ private func show(_ t: Tensor?) -> String { t.map { "\($0.toArray()) (shape \($0
             let expected = [2 * Float(M_E) - 1, 2 * Float(M_E * M_E) - 1]
             #expect(x.grad.map { close($0.toArray(), expected) } == true,
                     "y = eˣ is used twice, so ∂/∂x Σ(y + y − x) = 2eˣ − 1 = \(expected); got \(show(x.grad)) — gradients arriving at one tensor must be added")
+        }
+
+        @Test func aGradientSharedByTwoInputsIsNeverChangedInPlace() {
+            // `a + b` hands the same gradient tensor to a and to b; a then receives a second share.
+            let a = Tensor([1, 2], requiresGrad: true), b = Tensor([3, 4], requiresGrad: true)
+            let v = (a + b) + a
+            v.backward(Tensor([1, 1]))
+            #expect(a.grad?.toArray() == [2, 2], "a is used twice: ∂v/∂a = 2, got \(show(a.grad))")
+            #expect(b.grad?.toArray() == [1, 1],
+                    "∂v/∂b = 1, got \(show(b.grad))\(b.grad?.toArray() == [2, 2] ? " — a's second share was added in place into a tensor b had received too: add with +, which makes a new tensor, never with addInPlace" : "")")
         }
 
         @Test func leavesAccumulateAcrossBackwardCalls() {
@@ -179,7 +193,7 @@ private func show(_ t: Tensor?) -> String { t.map { "\($0.toArray()) (shape \($0
         @Test func eachFactorGetsTheOther() {
             let a = Tensor([1, 2, 3], requiresGrad: true), b = Tensor([4, 5, 6], requiresGrad: true)
             (a * b).sum().backward()
-            #expect(a.grad?.toArray() == [4, 5, 6], "∂Σab/∂a = b, got \(show(a.grad))\(whereItGoesWrong { (a * b).sum() })")
+            #expect(a.grad?.toArray() == [4, 5, 6], "∂Σab/∂a = b, got \(show(a.grad))\(a.grad?.toArray() == [1, 2, 3] ? " — each factor gets the other: a's gradient is g * b" : "")\(whereItGoesWrong { (a * b).sum() })")
             #expect(b.grad?.toArray() == [1, 2, 3], "∂Σab/∂b = a, got \(show(b.grad))\(whereItGoesWrong { (a * b).sum() })")
         }
 
@@ -206,7 +220,7 @@ private func show(_ t: Tensor?) -> String { t.map { "\($0.toArray()) (shape \($0
             let a = Tensor([1, 2], requiresGrad: true), b = Tensor([2, 4], requiresGrad: true)
             (a / b).sum().backward()
             #expect(a.grad.map { close($0.toArray(), [0.5, 0.25]) } == true, "∂(a/b)/∂a = 1/b, got \(show(a.grad))\(whereItGoesWrong { (a / b).sum() })")
-            #expect(b.grad.map { close($0.toArray(), [-0.25, -0.125]) } == true, "∂(a/b)/∂b = −a/b², got \(show(b.grad))\(whereItGoesWrong { (a / b).sum() })")
+            #expect(b.grad.map { close($0.toArray(), [-0.25, -0.125]) } == true, "∂(a/b)/∂b = −a/b², got \(show(b.grad))\(b.grad.map { close($0.toArray(), [0.25, 0.125]) } == true ? " — the sign is wrong: b's gradient is −g·a/b²" : "")\(whereItGoesWrong { (a / b).sum() })")
         }
 
         @Test func aBroadcastDenominator() {
@@ -227,6 +241,15 @@ private func show(_ t: Tensor?) -> String { t.map { "\($0.toArray()) (shape \($0
             let expected = xs.map { 1 - tanhf($0) * tanhf($0) }
             #expect(x.grad.map { close($0.toArray(), expected) } == true, "d tanh/dx = 1 − tanh²(x) = \(expected), got \(show(x.grad))\(whereItGoesWrong { x.tanh().sum() })")
         }
+
+        @Test func timesTheIncomingGradient() {
+            let x = Tensor([0.5, -1], requiresGrad: true)
+            (x.tanh() * Tensor([2, 3])).sum().backward()
+            let local = [0.5, -1].map { 1 - tanhf(Float($0)) * tanhf(Float($0)) }
+            let expected = [2 * local[0], 3 * local[1]]
+            #expect(x.grad.map { close($0.toArray(), expected) } == true,
+                    "g = [2, 3] times 1 − tanh²(x): \(expected), got \(show(x.grad))\(x.grad.map { close($0.toArray(), local) } == true ? " — the rule must multiply by the incoming gradient g" : "")\(whereItGoesWrong { (x.tanh() * Tensor([2, 3])).sum() })")
+        }
     }
 
     // MARK: 6.9 — relu
@@ -236,7 +259,7 @@ private func show(_ t: Tensor?) -> String { t.map { "\($0.toArray()) (shape \($0
             let x = Tensor([-2, -0.5, 0, 0.5, 2], requiresGrad: true)
             (x.relu() * Tensor([1, 2, 3, 4, 5])).sum().backward()
             #expect(x.grad?.toArray() == [0, 0, 0, 4, 5],
-                    "relu passes g where x > 0 and blocks it elsewhere (0 at x = 0, as in PyTorch): expected [0, 0, 0, 4, 5], got \(show(x.grad))\(whereItGoesWrong { (x.relu() * Tensor([1, 2, 3, 4, 5])).sum() })")
+                    "relu passes g where x > 0 and blocks it elsewhere (0 at x = 0, as in PyTorch): expected [0, 0, 0, 4, 5], got \(show(x.grad))\(x.grad?.toArray() == [0, 0, 0, 1, 1] ? " — pass g itself where x > 0, not 1" : "")\(whereItGoesWrong { (x.relu() * Tensor([1, 2, 3, 4, 5])).sum() })")
         }
     }
 
@@ -250,6 +273,16 @@ private func show(_ t: Tensor?) -> String { t.map { "\($0.toArray()) (shape \($0
             // G is all ones: ∂/∂A = G·Bᵀ (row sums of B), ∂/∂B = Aᵀ·G (column sums of A, repeated).
             #expect(a.grad?.toArray() == [1, 1, 2, 1, 1, 2], "∂/∂A = G·Bᵀ: every row is B's row sums [1, 1, 2]; got \(show(a.grad))\(whereItGoesWrong { a.matmul(b).sum() })")
             #expect(b.grad?.toArray() == [5, 5, 7, 7, 9, 9], "∂/∂B = Aᵀ·G: row p is A's column p summed, [5, 7, 9]; got \(show(b.grad))\(whereItGoesWrong { a.matmul(b).sum() })")
+        }
+
+        @Test func squareFactors() {
+            let a = Tensor([1, 2, 3, 4], shape: [2, 2], requiresGrad: true)
+            let b = Tensor([5, 6, 7, 8], shape: [2, 2], requiresGrad: true)
+            (a.matmul(b) * Tensor([1, 2, 3, 4], shape: [2, 2])).sum().backward()  // G = [[1, 2], [3, 4]]
+            #expect(a.grad?.toArray() == [17, 23, 39, 53],
+                    "∂/∂A = G·Bᵀ = [[17, 23], [39, 53]], got \(show(a.grad))\(a.grad?.toArray() == [19, 22, 43, 50] ? " — that is G·B: use G·Bᵀ, g.matmul(b.transposed())" : "")\(whereItGoesWrong { (a.matmul(b) * Tensor([1, 2, 3, 4], shape: [2, 2])).sum() })")
+            #expect(b.grad?.toArray() == [10, 14, 14, 20],
+                    "∂/∂B = Aᵀ·G = [[10, 14], [14, 20]], got \(show(b.grad))\(b.grad?.toArray() == [7, 10, 15, 22] ? " — that is A·G: use Aᵀ·G, a.transposed().matmul(g)" : "")\(whereItGoesWrong { (a.matmul(b) * Tensor([1, 2, 3, 4], shape: [2, 2])).sum() })")
         }
 
         @Test func aSharedWeightInABatch() {

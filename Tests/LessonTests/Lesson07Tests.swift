@@ -13,8 +13,9 @@ import Kindling
 
 // Lesson 7 — gradient checking (Lessons/07-gradient-checking.md).
 //
-//     KINDLING_WORKSPACE=exercises swift test --filter Lesson07       all of lesson 7
-//     KINDLING_WORKSPACE=exercises swift test --filter Exercise_7_3   one exercise
+//     swift run course                       the next exercise to do, its tests, hints
+//     swift test --filter Lesson07           all of lesson 7
+//     swift test --filter Exercise_7_3       one exercise
 //
 // The suites run in order, one exercise after another. An exercise that is not
 // written yet stops the run with "Exercise 7.x is not done yet". Each
@@ -118,8 +119,15 @@ private func numbers(_ count: Int, seed: UInt64, _ lo: Float = -2, _ hi: Float =
             #expect(!gradientsAgree(0.5, 1, atol: 1e-2, rtol: 1e-2), "0.5 against 1 is a wrong gradient")
         }
 
+        @Test func negativeGradientsAndTheBoundary() {
+            #expect(gradientsAgree(-1000.5, -1000, atol: 1e-3, rtol: 1e-3),
+                    "−1000.5 against −1000 agrees (0.5 ≤ 10⁻³ + 10⁻³·|−1000|) — the relative part uses |numerical|: a negative gradient must not get a negative tolerance")
+            #expect(gradientsAgree(1.5, 1, atol: 0.5, rtol: 0),
+                    "an error of exactly atol + rtol·|numerical| agrees: the boundary counts as agreeing (<=)")
+        }
+
         @Test func nanNeverAgrees() {
-            #expect(!gradientsAgree(.nan, 1, atol: 1e-2, rtol: 1e-2), "a NaN gradient must fail the check")
+            #expect(!gradientsAgree(.nan, 1, atol: 1e-2, rtol: 1e-2), "a NaN gradient must fail the check — write error <= allowed: every comparison with NaN is false, so !(error > allowed) would let NaN through")
             #expect(!gradientsAgree(1, .nan, atol: 1e-2, rtol: 1e-2), "a NaN finite difference must fail the check")
         }
     }
@@ -131,7 +139,7 @@ private func numbers(_ count: Int, seed: UInt64, _ lo: Float = -2, _ hi: Float =
             let x = Tensor([1, 2, 3, 4, 5, 6], shape: [2, 3])
             let seen = withElement(of: x, at: [1, 0], setTo: 40) { x.toArray() }
             #expect(seen == [1, 2, 3, 40, 5, 6], "inside the body, element [1, 0] is 40 and nothing else changed; got \(seen)")
-            #expect(x.toArray() == [1, 2, 3, 4, 5, 6], "afterwards the original is back; got \(x.toArray())")
+            #expect(x.toArray() == [1, 2, 3, 4, 5, 6], "afterwards the original is back; got \(x.toArray())\(x.toArray() == [1, 2, 3, 40, 5, 6] ? " — write the saved number back after the body (defer { … } runs when the function returns)" : "")")
         }
 
         @Test func worksThroughAView() {
@@ -139,6 +147,14 @@ private func numbers(_ count: Int, seed: UInt64, _ lo: Float = -2, _ hi: Float =
             let view = base.transposed()  // [[0, 3], [1, 4], [2, 5]]
             let sum = withElement(of: view, at: [2, 0], setTo: -100) { Double(base[0, 2]) }
             #expect(sum == -100, "element [2, 0] of the transpose is element [0, 2] of its base — use the view's strides and offset; read \(sum) there")
+            #expect(base.toArray() == [0, 1, 2, 3, 4, 5])
+        }
+
+        @Test func worksThroughAViewThatStartsInTheMiddle() {
+            let base = Tensor([0, 1, 2, 3, 4, 5], shape: [2, 3])
+            let row = base.sliced(axis: 0, from: 1)  // [[3, 4, 5]], offset 3
+            let seen = withElement(of: row, at: [0, 1], setTo: -7) { Double(base[1, 1]) }
+            #expect(seen == -7, "element [0, 1] of rows 1..<2 is element [1, 1] of its base — use the view's strides and offset; read \(seen) there")
             #expect(base.toArray() == [0, 1, 2, 3, 4, 5])
         }
 
@@ -164,6 +180,16 @@ private func numbers(_ count: Int, seed: UInt64, _ lo: Float = -2, _ hi: Float =
             #expect(report.worstIndex == [1, 2],
                     "flat position 5 of shape [2, 3] is [1, 2]: the only element out of tolerance; got \(report.worstIndex)\(report.worstIndex == [0, 0] ? " — the largest absolute error is within its (large) tolerance; pick the element that misses its tolerance by the most" : "")")
             #expect(report.analytic == 0.1 && report.numerical == 0 && Swift.abs(report.absoluteError - 0.1) < 1e-12)
+        }
+
+        @Test func nanTiesAndPassingInputs() {
+            let withNaN = gradcheckReport(input: 0, shape: [3], analytic: [1, .nan, 5], numerical: [1, 1, 1], atol: 0.01, rtol: 0.01)
+            #expect(withNaN.worstIndex == [1], "a NaN error is the worst of all: expected [1], got \(withNaN.worstIndex) — NaN > worst is false: count a NaN error as an excess of Double.infinity")
+            let allPass = gradcheckReport(input: 0, shape: [1, 3], analytic: [1, 1.002, 1.001], numerical: [1, 1, 1], atol: 0.01, rtol: 0)
+            #expect(allPass.passed && allPass.worstIndex == [0, 1],
+                    "every element passes; the worst is still the one closest to failing, [0, 1], got \(allPass.worstIndex)\(allPass.worstIndex == [0, 0] ? " — start the running worst at -Double.infinity, not 0: when everything passes, every excess is negative" : "")")
+            let tie = gradcheckReport(input: 0, shape: [4], analytic: [0, 2, 0, 2], numerical: [0, 0, 0, 0], atol: 0.01, rtol: 0)
+            #expect(tie.worstIndex == [1], "elements 1 and 3 miss by the same amount: on a tie keep the first, [1]; got \(tie.worstIndex)")
         }
 
         @Test func gradcheckPassesCorrectRulesAndCatchesABrokenOne() {

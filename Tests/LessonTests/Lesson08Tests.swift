@@ -4,8 +4,9 @@ import Kindling
 
 // Lesson 8 — modules (Lessons/08-modules.md).
 //
-//     KINDLING_WORKSPACE=exercises swift test --filter Lesson08       all of lesson 8
-//     KINDLING_WORKSPACE=exercises swift test --filter Exercise_8_5   one exercise
+//     swift run course                       the next exercise to do, its tests, hints
+//     swift test --filter Lesson08           all of lesson 8
+//     swift test --filter Exercise_8_5       one exercise
 //
 // The suites run in order, one exercise after another. An exercise that is not
 // written yet stops the run with "Exercise 8.x is not done yet". Each
@@ -80,7 +81,17 @@ private func l8Numbers(_ count: Int, seed: UInt64, _ lo: Float = -1, _ hi: Float
             let names = L8Outer().namedParameters().map(\.name)
             #expect(names == ["bias", "inner.weight", "inner.present", "inner.first.factor",
                               "inner.stages.0.factor", "inner.stages.1.factor"],
-                    "a module's own parameters first, then each submodule's in declaration order, names joined by dots; got \(names)")
+                    "a module's own parameters first, then each submodule's in declaration order, names joined by dots; got \(names)\(names.first.map { $0 != "bias" && names.contains("bias") } == true ? " — submodule parameters came before the module's own: list its own parameters first" : "")")
+        }
+
+        @Test func aTensorHeldTwiceCountsOnce() {
+            final class Tied: Module {
+                let weight = Tensor.ones([2])
+                let alias: Tensor
+                override init() { alias = weight; super.init() }
+            }
+            let names = Tied().namedParameters().map(\.name)
+            #expect(names == ["weight"], "one tensor held by two properties is listed once, under its first name; got \(names)")
         }
 
         @Test func sharedParametersCountOnce() {
@@ -102,13 +113,13 @@ private func l8Numbers(_ count: Int, seed: UInt64, _ lo: Float = -1, _ hi: Float
         @Test func linearWeight() {
             let f = Init.fans([128, 784])
             #expect(f.fanIn == 784 && f.fanOut == 128,
-                    "a Linear weight is [out, in]: fanIn 784, fanOut 128; got (\(f.fanIn), \(f.fanOut))")
+                    "a Linear weight is [out, in]: fanIn 784, fanOut 128; got (\(f.fanIn), \(f.fanOut))\(f.fanIn == 128 && f.fanOut == 784 ? " — fanIn and fanOut are swapped: axis 1 is the input" : "")")
         }
 
         @Test func convolutionWeight() {
             let f = Init.fans([8, 3, 5, 5])
             #expect(f.fanIn == 75 && f.fanOut == 200,
-                    "a Conv2d weight [8, 3, 5, 5]: each output reads 3·5·5 = 75 inputs, each input feeds 8·5·5 = 200 outputs; got (\(f.fanIn), \(f.fanOut))")
+                    "a Conv2d weight [8, 3, 5, 5]: each output reads 3·5·5 = 75 inputs, each input feeds 8·5·5 = 200 outputs; got (\(f.fanIn), \(f.fanOut))\(f.fanIn == 3 && f.fanOut == 8 ? " — multiply both by the receptive field, the product of the sizes after the first two" : "")")
         }
     }
 
@@ -121,8 +132,10 @@ private func l8Numbers(_ count: Int, seed: UInt64, _ lo: Float = -1, _ hi: Float
             let values = w.toArray()
             let largest = values.map(Swift.abs).max() ?? 0
             #expect(w.shape == [200, 300])
+            let cause = largest > bound && largest <= (6 / Float(200)).squareRoot() ? " — b was computed from fanOut (200): use fanIn (300), axis 1"
+                : largest <= bound / Float(2).squareRoot() * 1.001 ? " — the gain √(2 / (1 + a²)) = √2 is missing" : ""
             #expect(largest <= bound && largest > 0.98 * bound,
-                    "values fill U(−b, b) with b = √2·√(3/fanIn) = \(bound); the largest |w| is \(largest)")
+                    "values fill U(−b, b) with b = √2·√(3/fanIn) = \(bound); the largest |w| is \(largest)\(cause)")
             let mean = values.reduce(0, +) / Float(values.count)
             #expect(Swift.abs(mean) < 0.01 * bound, "centred on 0, got mean \(mean)")
         }
@@ -146,7 +159,14 @@ private func l8Numbers(_ count: Int, seed: UInt64, _ lo: Float = -1, _ hi: Float
             let y = layer(Tensor([1, 1, 1, 2, 0, -1], shape: [2, 3]))
             #expect(y.shape == [2, 2], "[2, 3] in, [2, 2] out; got \(y.shape)")
             #expect(y.toArray() == [6.5, -0.5, -0.5, -3.5],
-                    "row 0: [1,1,1]·[1,2,3] + 0.5 = 6.5 and [1,1,1]·[−1,0,1] − 0.5 = −0.5; got \(y.toArray())")
+                    "row 0: [1,1,1]·[1,2,3] + 0.5 = 6.5 and [1,1,1]·[−1,0,1] − 0.5 = −0.5; got \(y.toArray())\(y.toArray() == [6, 0, -1, -3] ? " — the bias was not added: if let bias { … }" : "")")
+        }
+
+        @Test func aSquareLayerUsesTheTranspose() {
+            let layer = Linear(2, 2, bias: false)
+            layer.weight.assign(Tensor([1, 2, 3, 4], shape: [2, 2]))
+            let y = layer(Tensor([1, 0], shape: [1, 2])).toArray()
+            #expect(y == [1, 3], "x·Wᵀ for x = [1, 0] is W's first column, [1, 3]; got \(y)\(y == [1, 2] ? " — that is x·W: multiply by weight.transposed()" : "")")
         }
 
         @Test func batchesNoBiasAndGradients() {
@@ -156,7 +176,7 @@ private func l8Numbers(_ count: Int, seed: UInt64, _ lo: Float = -1, _ hi: Float
             let layer = Linear(2, 1)
             layer(Tensor([1, 2, 3, 4], shape: [2, 2])).sum().backward()
             #expect(layer.weight.grad?.toArray() == [4, 6], "∂Σy/∂W = Σ over the batch of x = [4, 6]; got \(layer.weight.grad?.toArray() ?? [])")
-            #expect(layer.bias?.grad?.toArray() == [2], "∂Σy/∂b = batch size = 2; got \(layer.bias?.grad?.toArray() ?? [])")
+            #expect(layer.bias?.grad?.toArray() == [2], "∂Σy/∂b = batch size = 2; got \(layer.bias?.grad?.toArray() ?? [])\(layer.bias?.grad == nil ? " — the bias was not added, so no gradient reached it" : "")")
         }
     }
 
@@ -176,7 +196,15 @@ private func l8Numbers(_ count: Int, seed: UInt64, _ lo: Float = -1, _ hi: Float
             let model = Sequential(L8Scale(3), ReLU())  // relu(3x)
             let reversed = Sequential(ReLU(), L8Scale(-1))  // −relu(x)
             #expect(model(Tensor([-1, 2])).toArray() == [0, 6], "got \(model(Tensor([-1, 2])).toArray())")
-            #expect(reversed(Tensor([-1, 2])).toArray() == [0, -2], "got \(reversed(Tensor([-1, 2])).toArray())")
+            #expect(reversed(Tensor([-1, 2])).toArray() == [0, -2], "Sequential(ReLU(), ·(−1)) is −relu(x) = [0, −2], got \(reversed(Tensor([-1, 2])).toArray()) — the layers run first to last")
+        }
+
+        @Test func eachLayerIsCalledSoItsScopeIsRecorded() {
+            let model = Sequential(Linear(3, 2), Tanh())
+            let y = model(Tensor.ones([1, 3], requiresGrad: true))
+            let path = y.node?.scope?.path.map(\.typeName) ?? []
+            #expect(path == ["Sequential", "Tanh"],
+                    "the tanh was recorded inside Sequential › Tanh, got \(path) — call each layer as layer(y), not layer.forward(y): only the call records the layer's module scope")
         }
     }
 
@@ -189,14 +217,14 @@ private func l8Numbers(_ count: Int, seed: UInt64, _ lo: Float = -1, _ hi: Float
             let zeros = y.filter { $0 == 0 }.count
             #expect(zeros > 2_250 && zeros < 2_750, "about 25% of 10,000 elements should be zeroed; got \(zeros)")
             #expect(y.allSatisfy { $0 == 0 || Swift.abs($0 - 4 / 3) < 1e-6 },
-                    "the kept elements are scaled by 1/(1 − p) = 4/3 so the expected value stays 1")
+                    "the kept elements are scaled by 1/(1 − p) = 4/3 so the expected value stays 1; got \(Set(y.filter { $0 != 0 }).sorted().prefix(3))")
         }
 
         @Test func evalModeIsTheIdentity() {
             let layer = Dropout(0.5)
             layer.eval()
             let x = Tensor(l8Numbers(20, seed: 82))
-            #expect(layer(x).toArray() == x.toArray(), "in evaluation mode dropout changes nothing")
+            #expect(layer(x).toArray() == x.toArray(), "in evaluation mode dropout changes nothing: return x unchanged when isTraining is false")
         }
     }
 
@@ -221,7 +249,7 @@ private func l8Numbers(_ count: Int, seed: UInt64, _ lo: Float = -1, _ hi: Float
             state["extra"] = Tensor.ones([1])
             let problems = model.stateDictProblems(state)
             #expect(problems == ["missing: 0.bias", "unexpected: extra", "0.weight: expected shape [2, 3], got [3, 2]"],
-                    "got \(problems)")
+                    "got \(problems)\(problems.contains("0.weight: expected shape [3, 2], got [2, 3]") ? " — the two shapes are swapped: \"expected\" is the parameter's shape, \"got\" the dictionary's" : "")")
             #expect(model.stateDictProblems(state, strict: false) == ["0.weight: expected shape [2, 3], got [3, 2]"],
                     "without strict only shapes are checked; got \(model.stateDictProblems(state, strict: false))")
         }

@@ -3,8 +3,9 @@ import Kindling
 
 // Lesson 9 — losses and optimizers (Lessons/09-losses-optimizers.md).
 //
-//     KINDLING_WORKSPACE=exercises swift test --filter Lesson09       all of lesson 9
-//     KINDLING_WORKSPACE=exercises swift test --filter Exercise_9_6   one exercise
+//     swift run course                       the next exercise to do, its tests, hints
+//     swift test --filter Lesson09           all of lesson 9
+//     swift test --filter Exercise_9_6       one exercise
 //
 // The suites run in order, one exercise after another. An exercise that is not
 // written yet stops the run with "Exercise 9.x is not done yet" — that is the
@@ -53,7 +54,12 @@ private func parameter(_ values: [Float], grad: [Float]) -> Tensor {
         @Test func gradientIsTwiceTheDifferenceOverN() {
             let input = Tensor([1, 2, 3, 4], shape: [2, 2], requiresGrad: true)
             let target = Tensor([0, 2, 5, 1], shape: [2, 2])
-            mseLoss(input, target).backward()
+            let loss = mseLoss(input, target)
+            guard loss.requiresGrad else {
+                Issue.record("the loss has no graph, so backward() cannot reach the input: build it from recorded tensor ops (-, *, mean()), not from a number computed in a loop and wrapped in a new tensor")
+                return
+            }
+            loss.backward()
             let grad = input.grad?.toArray() ?? []
             #expect(close(grad, [0.5, 0, -1, 1.5]),
                     "∂/∂input = 2·(input − target) / 4 = [0.5, 0, −1, 1.5], got \(grad) — build the loss from recorded tensor ops so backward() can reach the input")
@@ -66,7 +72,9 @@ private func parameter(_ values: [Float], grad: [Float]) -> Tensor {
         @Test func picksEachRowsTargetEntry() {
             let logProbs = Tensor([-1, -2, -3, -0.5, -1.5, -2.5], shape: [2, 3])
             let loss = nllLoss(logProbs, [2, 0])
-            #expect(close(loss.item(), 1.75), "−(−3 + −0.5) / 2 = 1.75, got \(loss.item())")
+            let cause = close(loss.item(), -1.75) ? " — the sign: the loss is minus the mean of the picked log-probabilities"
+                : close(loss.item(), 3.5) ? " — that is the sum: divide by N" : ""
+            #expect(close(loss.item(), 1.75), "−(−3 + −0.5) / 2 = 1.75, got \(loss.item())\(cause)")
         }
 
         @Test func gradientIsMinusOneOverNAtTheTargets() {
@@ -100,6 +108,17 @@ private func parameter(_ values: [Float], grad: [Float]) -> Tensor {
             #expect(close(p, [1, 0]), "softmax([1000, 0]) ≈ [1, 0], got \(p)")
         }
 
+        @Test func aTinyProbabilityStillHasAFiniteLoss() {
+            let (loss, _) = row([500, 1000, 0], target: 0)
+            #expect(close(loss, 500), "scores [500, 1000, 0], target 0: the loss is 500, got \(loss)\(loss.isInfinite ? " — p₀ = e^(−500) rounds to 0 in Float: return logf(sum) − (logits[target] − m), not −log p" : "")")
+        }
+
+        @Test func scoresNearMinusTenThousandKeepTheirDigits() {
+            let (loss, _) = row([-10_000, -10_001], target: 0)
+            #expect(Swift.abs(loss - 0.31326169) < 2e-5,
+                    "scores [−10000, −10001], target 0: the loss is log(1 + e⁻¹) = 0.3132617, got \(loss) — subtract first: logf(sum) − (logits[target] − m); m + logf(sum) keeps only about a thousandth near 10,000")
+        }
+
         @Test func crossEntropyAveragesTheRows() {
             let logits = Tensor([1, 2, 3, 1, 1, 1], shape: [2, 3])
             let loss = crossEntropy(logits, [2, 0])
@@ -118,14 +137,14 @@ private func parameter(_ values: [Float], grad: [Float]) -> Tensor {
             let grad = crossEntropyGradient(probabilities: probabilities, targets: [2, 0], scale: 1)
             #expect(grad.shape == [2, 3], "one gradient entry per logit: shape [2, 3], got \(grad.shape)")
             #expect(close(grad.toArray(), [0.2, 0.3, -0.5, -0.4, 0.3, 0.1]),
-                    "probabilities minus 1 at each row's target: expected [0.2, 0.3, −0.5, −0.4, 0.3, 0.1], got \(grad.toArray())")
+                    "probabilities minus 1 at each row's target: expected [0.2, 0.3, −0.5, −0.4, 0.3, 0.1], got \(grad.toArray())\(close(grad.toArray(), probabilities.toArray()) ? " — the one-hot is missing: subtract scale at i * classes + targets[i], so each row sums to 0" : "")")
         }
 
         @Test func scaleMultipliesEverything() {
             let probabilities = Tensor([0.2, 0.3, 0.5], shape: [1, 3])
             let grad = crossEntropyGradient(probabilities: probabilities, targets: [1], scale: 0.5)
             #expect(close(grad.toArray(), [0.1, -0.35, 0.25]),
-                    "(p − onehot) · 0.5 = [0.1, −0.35, 0.25], got \(grad.toArray()) — the one-hot is scaled too")
+                    "(p − onehot) · 0.5 = [0.1, −0.35, 0.25], got \(grad.toArray()) — the one-hot is scaled too\(close(grad.toArray(), [0.2, -0.2, 0.5]) ? "; and multiply every probability by scale" : "")")
         }
 
         @Test func backwardThroughCrossEntropy() {
@@ -158,6 +177,12 @@ private func parameter(_ values: [Float], grad: [Float]) -> Tensor {
             #expect(close(wrongLow, 100), "x = −100, y = 1: expected 100, got \(wrongLow) — σ(−100) computes as 0 because e^100 overflows, and log 0 = −∞; use max(x, 0) − x·y + log(1 + e^(−|x|))")
         }
 
+        @Test func aConfidentRightAnswerKeepsItsDigits() {
+            let loss = binaryCrossEntropyWithLogits(logit: 30, target: 1)
+            #expect(loss > 0 && Swift.abs(loss - 9.357623e-14) < 1e-18,
+                    "x = 30, y = 1: the loss is log(1 + e⁻³⁰) ≈ 9.357623·10⁻¹⁴, got \(loss)\(loss == 0 ? " — logf(1 + …) rounds 1 + 9.4·10⁻¹⁴ to exactly 1: use log1pf" : "")")
+        }
+
         @Test func theTensorLossIsTheMean() {
             let loss = binaryCrossEntropyWithLogits(Tensor([0, 2, -3]), Tensor([1, 0.25, 1]))
             #expect(close(loss.item(), (0.69314718 + 1.62692801 + 3.04858735) / 3), "got \(loss.item())")
@@ -178,6 +203,30 @@ private func parameter(_ values: [Float], grad: [Float]) -> Tensor {
             SGD(parameters: [p], learningRate: 0.1, weightDecay: 0.1).step()
             // g + λθ = [0.6, −1.2]
             #expect(close(p.toArray(), [0.94, -1.88]), "θ − 0.1·(g + 0.1·θ) = [0.94, −1.88], got \(p.toArray())")
+        }
+
+        @Test func weightDecayWithMomentum() {
+            let p = parameter([1, -2], grad: [0.5, -1])
+            SGD(parameters: [p], learningRate: 0.1, momentum: 0.9, weightDecay: 0.1).step()
+            #expect(close(p.toArray(), [0.94, -1.88]),
+                    "first step with momentum: v = g + 0.1·θ, θ − 0.1·v = [0.94, −1.88], got \(p.toArray())\(close(p.toArray(), [0.95, -1.9]) ? " — the weight decay is missing: it applies with momentum too (g = gradient + λ·θ)" : "")")
+        }
+
+        @Test func eachParameterHasItsOwnVelocity() {
+            let p = parameter([1], grad: [1]), q = parameter([1], grad: [-3])
+            let optimizer = SGD(parameters: [p, q], learningRate: 0.1, momentum: 0.5)
+            optimizer.step()
+            optimizer.step()
+            // p: v = 1 then 1.5 → 1 − 0.1 − 0.15 = 0.75; q: v = −3 then −4.5 → 1 + 0.3 + 0.45 = 1.75.
+            #expect(close(p.toArray(), [0.75]) && close(q.toArray(), [1.75]),
+                    "two momentum steps: p = 0.75, q = 1.75; got \(p.toArray()) and \(q.toArray()) — each parameter has its own buffer, velocity[index]")
+        }
+
+        @Test func nesterovLooksAhead() {
+            let p = parameter([1], grad: [0.5])
+            SGD(parameters: [p], learningRate: 0.1, momentum: 0.9, nesterov: true).step()
+            #expect(close(p.toArray(), [0.905]),
+                    "Nesterov's first step: v = g = 0.5, θ − 0.1·(g + 0.9·v) = 0.905, got \(p.toArray())\(close(p.toArray(), [0.95]) ? " — with nesterov the step is g + μ·v, not v" : "")")
         }
 
         @Test func momentumRemembersThePreviousStep() {
@@ -202,6 +251,30 @@ private func parameter(_ values: [Float], grad: [Float]) -> Tensor {
                     "after bias correction m̂ = g and v̂ = g², so the first step is lr·g/|g| = ±0.1: expected [0.9, −1.9], got \(p.toArray())")
         }
 
+        @Test func epsilonOutsideTheSquareRoot() {
+            let p = parameter([1], grad: [0.5])
+            Adam(parameters: [p], learningRate: 0.1, epsilon: 1).step()
+            #expect(close(p.toArray(), [0.96666667]),
+                    "with ε = 1 the first step is lr·g/(|g| + ε) = 0.1·0.5/1.5: θ = 0.9666667, got \(p.toArray())\(close(p.toArray(), [0.95527864]) ? " — ε went inside the square root: ε goes outside the square root, √v̂ + ε" : "")")
+        }
+
+        @Test func stepsAreCountedPerParameter() {
+            let p = parameter([1], grad: [0.5]), q = Tensor([1], requiresGrad: true)  // q has no gradient yet
+            let optimizer = Adam(parameters: [p, q], learningRate: 0.1)
+            optimizer.step()
+            q.grad = Tensor([0.5])
+            optimizer.step()
+            #expect(close(q.toArray(), [0.9]),
+                    "q's first update (it had no gradient on the first step) moves it by lr: 0.9, got \(q.toArray()) — count t per parameter (updates[index]), not with stepCount: a parameter without a gradient is skipped")
+        }
+
+        @Test func adamWShrinksTheWeight() {
+            let p = parameter([1], grad: [0.5])
+            AdamW(parameters: [p], learningRate: 0.1, weightDecay: 0.1).step()
+            #expect(close(p.toArray(), [0.89]),
+                    "AdamW: θ·(1 − 0.1·0.1) − 0.1 = 0.89, got \(p.toArray())\(close(p.toArray(), [0.9]) ? " — decoupled: AdamW shrinks the weight (θ *= 1 − lr·λ) instead of adding λ·θ to g" : "")")
+        }
+
         @Test func twoSteps() {
             let p = parameter([1, -2], grad: [0.5, -1])
             let optimizer = Adam(parameters: [p], learningRate: 0.1)
@@ -224,15 +297,17 @@ private func parameter(_ values: [Float], grad: [Float]) -> Tensor {
                 schedule.step()
                 rates.append(optimizer.learningRate)
             }
+            let cause = rates == [1, 1, 1, 0] ? " — integer division: convert to Float before dividing"
+                : rates.count == 4 && rates[1] < 0.49 ? " — start from initial every time: multiplying the current rate compounds the changes" : ""
             #expect(close(rates, [0.85355339, 0.5, 0.14644661, 0]),
-                    "lr after epochs 1…4 of 4: (1 + cos(π·t/4))/2 = [0.854, 0.5, 0.146, 0], got \(rates)")
+                    "lr after epochs 1…4 of 4: (1 + cos(π·t/4))/2 = [0.854, 0.5, 0.146, 0], got \(rates)\(cause)")
         }
 
         @Test func staysAtTheMinimumAfterTheEnd() {
             let optimizer = SGD(parameters: [Tensor([0], requiresGrad: true)], learningRate: 0.5)
             let schedule = CosineAnnealingLR(optimizer, totalEpochs: 2, minimum: 0.1)
             for _ in 0..<5 { schedule.step() }
-            #expect(close(optimizer.learningRate, 0.1), "after the last epoch the rate stays at the minimum 0.1, got \(optimizer.learningRate)")
+            #expect(close(optimizer.learningRate, 0.1), "after the last epoch the rate stays at the minimum 0.1, got \(optimizer.learningRate) — cap the epoch at totalEpochs")
         }
     }
 

@@ -4,8 +4,9 @@ import Kindling
 
 // Lesson 10 — data and training (Lessons/10-data-training.md).
 //
-//     KINDLING_WORKSPACE=exercises swift test --filter Lesson10        all of lesson 10
-//     KINDLING_WORKSPACE=exercises swift test --filter Exercise_10_3   one exercise
+//     swift run course                       the next exercise to do, its tests, hints
+//     swift test --filter Lesson10           all of lesson 10
+//     swift test --filter Exercise_10_3      one exercise
 //
 // The suites run in order, one exercise after another. An exercise that is not
 // written yet stops the run with "Exercise 10.x is not done yet" — that is the
@@ -94,9 +95,9 @@ private let fashionMNISTIsInstalled = FashionMNIST.searchPath().contains { direc
             var g = SeededGenerator(seed: 3)
             var counts: [[Int]: Int] = [:]
             for _ in 0..<6000 { counts[randomPermutation(3, using: &g), default: 0] += 1 }
-            #expect(counts.count == 6, "all 3! = 6 orders of [0, 1, 2] should appear, got \(counts.count): \(counts)")
+            #expect(counts.count == 6, "all 3! = 6 orders of [0, 1, 2] should appear, got \(counts.count): \(counts)\(counts.count == 2 ? " — drawing j from 0..<i never picks i (that is Sattolo's algorithm: only cycles come out); draw from 0...i" : "")")
             #expect(counts.values.allSatisfy { (850...1150).contains($0) },
-                    "each order should appear about 1000 times in 6000 shuffles, got \(counts) — pick j in 0...i (not 0..<n, not 0..<i)")
+                    "each order should appear about 1000 times in 6000 shuffles, got \(counts) — pick j in 0...i (not 0..<n, not 0..<i)\(counts.count == 6 ? "; drawing j from all of 0..<n at every step makes nⁿ equally likely ways onto n! orders, so some come up more often" : "")")
         }
     }
 
@@ -105,14 +106,14 @@ private let fashionMNISTIsInstalled = FashionMNIST.searchPath().contains { direc
     @Suite("10.2 batchRanges") struct Exercise_10_2 {
         @Test func consecutiveRunsWithAShortLastOne() {
             let ranges = batchRanges(count: 10, batchSize: 4, dropLast: false)
-            #expect(ranges == [0..<4, 4..<8, 8..<10], "10 examples in batches of 4: [0..<4, 4..<8, 8..<10], got \(ranges)")
+            #expect(ranges == [0..<4, 4..<8, 8..<10], "10 examples in batches of 4: [0..<4, 4..<8, 8..<10], got \(ranges)\(ranges.last?.upperBound ?? 0 > 10 ? " — the last range stops at count: end = min(start + batchSize, count)" : "")")
             let exact = batchRanges(count: 8, batchSize: 4, dropLast: false)
             #expect(exact == [0..<4, 4..<8], "8 in batches of 4: no empty third batch, got \(exact)")
         }
 
         @Test func dropLastSkipsAShortBatch() {
             let ranges = batchRanges(count: 10, batchSize: 4, dropLast: true)
-            #expect(ranges == [0..<4, 4..<8], "dropLast drops 8..<10, got \(ranges)")
+            #expect(ranges == [0..<4, 4..<8], "dropLast drops the short batch 8..<10, got \(ranges)")
             #expect(batchRanges(count: 3, batchSize: 4, dropLast: true).isEmpty, "3 examples cannot fill a batch of 4")
             #expect(batchRanges(count: 0, batchSize: 4, dropLast: false).isEmpty, "no examples, no batches")
         }
@@ -136,13 +137,16 @@ private let fashionMNISTIsInstalled = FashionMNIST.searchPath().contains { direc
             let shape = try parseIDXHeader(idxBytes(shape: [2, 28, 28]), path: "images")
             #expect(shape == [2, 28, 28], "rank 3, sizes 2, 28, 28: got \(shape)")
             let labels = try parseIDXHeader(idxBytes(shape: [60000]), path: "labels")
-            #expect(labels == [60000], "60000 is the bytes 00 00 EA 60, most significant first; got \(labels)")
+            #expect(labels == [60000], "60000 is the bytes 00 00 EA 60, most significant first; got \(labels)\(labels == [1_625_948_160] ? " — the bytes were read least significant first" : "")")
         }
 
         @Test func rejectsWhatIsNotIDX() {
             let magic = dataError { _ = try parseIDXHeader([0x1F, 0x8B, 8, 1, 0, 0, 0, 1], path: "photo.gz") }
-            #expect(magic?.path == "photo.gz" && magic?.reason.contains("bad magic") == true,
-                    "a file not starting with 00 00 is not IDX: expected 'bad magic', got \(String(describing: magic))")
+            #expect(magic?.path == "photo.gz" && magic?.reason.hasPrefix("bad magic") == true,
+                    "a file not starting with 00 00 is not IDX: expected a reason that starts with the words 'bad magic', got \(String(describing: magic))")
+            let both = dataError { _ = try parseIDXHeader([1, 0, 0x0D, 1, 0, 0, 0, 1], path: "odd") }
+            #expect(both?.reason.hasPrefix("bad magic") == true,
+                    "bytes 01 00 0D: the magic is wrong and so is the type; the checks run in the lesson's order, magic first, so expected 'bad magic', got \(String(describing: both))")
             let type = dataError { _ = try parseIDXHeader(idxBytes(shape: [1], dtype: 0x0D), path: "floats") }
             #expect(type?.reason.contains("unsupported element type") == true,
                     "type 0x0D (floats) is not supported: got \(String(describing: type))")
@@ -179,6 +183,37 @@ private let fashionMNISTIsInstalled = FashionMNIST.searchPath().contains { direc
             #expect(Swift.abs((calls.last?.1 ?? .nan) - loss) < 1e-9, "the last onBatch call carries the epoch's mean loss")
         }
 
+        @Test func parametersMatchAHandWrittenLoop() {
+            let data = clouds()
+            func fresh() -> Linear { withSeed(3) { Linear(2, 3) } }
+            /// One epoch by hand, in batches of 20, with or without zeroing the gradients.
+            func byHand(zeroing: Bool) -> [Float] {
+                let model = fresh()
+                let optimizer = SGD(parameters: model.parameters(), learningRate: 0.5)
+                for start in stride(from: 0, to: 60, by: 20) {
+                    let batch = data.batch(Array(start..<(start + 20)))
+                    if zeroing { optimizer.zeroGrad() }
+                    crossEntropy(model(batch.inputs), batch.labels).backward()
+                    optimizer.step()
+                }
+                return model.weight.toArray()
+            }
+            let model = fresh()
+            trainEpoch(model: model, loader: DataLoader(data, batchSize: 20), optimizer: SGD(parameters: model.parameters(), learningRate: 0.5))
+            let got = model.weight.toArray(), expected = byHand(zeroing: true)
+            let same = zip(got, expected).allSatisfy { Swift.abs($0 - $1) < 1e-5 }
+            let unzeroed = zip(got, byHand(zeroing: false)).allSatisfy { Swift.abs($0 - $1) < 1e-5 }
+            #expect(same, "after one epoch the weights should be \(expected), got \(got)\(unzeroed ? " — each step carried the gradients of all earlier batches: call optimizer.zeroGrad() before each batch's backward()" : "")")
+        }
+
+        @Test func trainsInTrainingMode() {
+            let spy = Spy(Linear(2, 3))
+            spy.eval()
+            trainEpoch(model: spy, loader: DataLoader(clouds(), batchSize: 30), optimizer: SGD(parameters: spy.parameters(), learningRate: 0.1))
+            #expect(!spy.calls.isEmpty && spy.calls.allSatisfy { $0.training },
+                    "the model was in eval mode from the last measurement: trainEpoch must call model.train() first")
+        }
+
         @Test func theLossFalls() {
             let (data, model) = withSeed(2) { (clouds(), Sequential(Linear(2, 16), ReLU(), Linear(16, 3))) }
             let optimizer = SGD(parameters: model.parameters(), learningRate: 0.1, momentum: 0.9)
@@ -208,7 +243,18 @@ private let fashionMNISTIsInstalled = FashionMNIST.searchPath().contains { direc
             #expect(spy.calls.count == 3, "60 examples in batches of 25: 3 calls, got \(spy.calls.count)")
             #expect(spy.calls.allSatisfy { !$0.training }, "the model must be in eval mode (model.eval()) while it is measured")
             #expect(spy.calls.allSatisfy { !$0.recording }, "no graph is needed: run the model inside noGrad { … }")
-            #expect(spy.isTraining, "afterwards the model must be back in training mode")
+            #expect(spy.isTraining, "afterwards the model must be back in training mode (defer { model.train() })")
+        }
+
+        @Test func measuringLeavesTheRandomNumbersAlone() {
+            let model = Linear(2, 3), data = clouds()
+            let after = withSeed(5) { () -> [Float] in
+                _ = accuracy(of: model, on: data)
+                return Tensor.rand([3]).toArray()
+            }
+            let without = withSeed(5) { Tensor.rand([3]).toArray() }
+            #expect(after == without,
+                    "measuring accuracy must not change the random numbers that come after it: got \(after), expected \(without) — a loader without a seed draws one; pass seed: 0")
         }
     }
 
