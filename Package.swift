@@ -110,7 +110,8 @@ let package = Package(
         ),
         .testTarget(
             name: "KindlingTests",
-            dependencies: ["Kindling"],
+            // GraderKit: the lessons' code blocks, read as `grader sync` reads them.
+            dependencies: ["Kindling", "GraderKit"],
             path: "Tests/KindlingTests",
             resources: [.copy("Data")]
         ),

@@ -1,12 +1,12 @@
-// A place to try things. Paste a lesson's example below and run it:
+// A place to try things. Paste a lesson's example below, in place of the
+// `print` line, and run it:
 //
-//     swift run scratch                                 (in your course repository)
-//     KINDLING_WORKSPACE=exercises swift run scratch    (in the Kindling repository,
-//                                                        on the exercises workspace)
+//     swift run scratch
 //
-// It runs on the library of the workspace: your own code, once you have
+// It runs on your library, Exercises/Kindling: your own code, once you have
 // written it. An example that calls an exercise you have not done yet stops
-// with that exercise's "not done yet" message.
+// with that exercise's "not done yet" message. (In the Kindling repository
+// itself, the README says how to pick the exercises over the reference.)
 import Foundation
 import Kindling
 

@@ -6,7 +6,7 @@ import Testing
 
 @Suite("Lesson code blocks") struct LessonCodeBlocks {
 
-    @Test("Lessons/01-scalar-autograd.md line 73") func lesson01ScalarAutogradLine73() throws {
+    @Test("Lessons/01-scalar-autograd.md line 78") func lesson01ScalarAutogradLine78() throws {
         let a = Value(2, label: "a")
         let b = Value(-3, label: "b")
         let m = a * b
@@ -17,14 +17,14 @@ import Testing
         print(a.grad, b.grad, m.grad)
     }
 
-    @Test("Lessons/01-scalar-autograd.md line 94") func lesson01ScalarAutogradLine94() throws {
+    @Test("Lessons/01-scalar-autograd.md line 99") func lesson01ScalarAutogradLine99() throws {
         let x = Value(3)
         let y = x * x + x
         y.backward()
         print(x.grad)
     }
 
-    @Test("Lessons/01-scalar-autograd.md line 108") func lesson01ScalarAutogradLine108() throws {
+    @Test("Lessons/01-scalar-autograd.md line 113") func lesson01ScalarAutogradLine113() throws {
         let a = Value(2), b = Value(-3)
         let c = a * b + 1
         for v in c.topologicalOrder() {
@@ -32,7 +32,7 @@ import Testing
         }
     }
 
-    @Test("Lessons/01-scalar-autograd.md line 128") func lesson01ScalarAutogradLine128() throws {
+    @Test("Lessons/01-scalar-autograd.md line 133") func lesson01ScalarAutogradLine133() throws {
         func f(_ x: Value) -> Value { (x * x).tanh() * 3 }
         let x = Value(0.8)
         f(x).backward()
@@ -41,7 +41,7 @@ import Testing
         print(x.grad, numeric, abs(x.grad - numeric) < 1e-8)
     }
 
-    @Test("Lessons/01-scalar-autograd.md line 144") func lesson01ScalarAutogradLine144() throws {
+    @Test("Lessons/01-scalar-autograd.md line 149") func lesson01ScalarAutogradLine149() throws {
         let w = Value(2)
         let y = w * w
         y.backward()
@@ -52,12 +52,12 @@ import Testing
         print(w.grad)
     }
 
-    @Test("Lessons/01-scalar-autograd.md line 288") func lesson01ScalarAutogradLine288() throws {
+    @Test("Lessons/01-scalar-autograd.md line 335") func lesson01ScalarAutogradLine335() throws {
         let xs: [[Double]] = [[2, 3], [3, -1], [-0.5, -2], [-1, 1.5]]
         let ys: [Double] = [1, -1, -1, 1]
         let w1 = Value(0.3, label: "w1"), w2 = Value(-0.4, label: "w2"), b = Value(0.1, label: "b")
         let parameters = [w1, w2, b]
-        func neuron(_ x: [Double]) -> Value { (w1 * x[0] + w2 * x[1] + b).tanh() }
+        let neuron = { (x: [Double]) -> Value in (w1 * x[0] + w2 * x[1] + b).tanh() }
         func rounded(_ x: Double) -> Double { (x * 10_000).rounded() / 10_000 }
 
         for step in 0..<60 {
@@ -74,7 +74,7 @@ import Testing
         print("predictions", xs.map { rounded(neuron($0).data) }, "targets", ys)
     }
 
-    @Test("Lessons/01-scalar-autograd.md line 324") func lesson01ScalarAutogradLine324() throws {
+    @Test("Lessons/01-scalar-autograd.md line 371") func lesson01ScalarAutogradLine371() throws {
         func rounded(_ x: Double) -> Double { (x * 10_000).rounded() / 10_000 }
         let w1 = Value(0.3, label: "w1"), w2 = Value(-0.4, label: "w2"), b = Value(0.1, label: "b")
         let out = (w1 * 2 + w2 * 3 + b).tanh()
@@ -117,7 +117,7 @@ import Testing
         print(p.reshaped([24]).storage === t.storage, t.reshaped([6, 4]).storage === t.storage)
     }
 
-    @Test("Lessons/02-tensors.md line 245") func lesson02TensorsLine245() throws {
+    @Test("Lessons/02-tensors.md line 283") func lesson02TensorsLine283() throws {
         let t = Tensor.arange(24).reshaped([2, 3, 4])
         let v = t.permuted([2, 0, 1]).sliced(axis: 2, from: 0, step: 2)
         var byHand: [Float] = []
@@ -307,14 +307,14 @@ import Testing
         print(weakResult == nil)
     }
 
-    @Test("Lessons/06-tensor-autograd.md line 406") func lesson06TensorAutogradLine406() throws {
+    @Test("Lessons/06-tensor-autograd.md line 468") func lesson06TensorAutogradLine468() throws {
         manualSeed(6)
         let x = Tensor([0, 0, 0, 1, 1, 0, 1, 1], shape: [4, 2])
         let y = Tensor([0, 1, 1, 0], shape: [4, 1])
         let w1 = Tensor.randn([2, 8], requiresGrad: true), b1 = Tensor.zeros([8], requiresGrad: true)
         let w2 = Tensor.randn([8, 1], requiresGrad: true), b2 = Tensor.zeros([1], requiresGrad: true)
         let parameters = [w1, b1, w2, b2]
-        func predict() -> Tensor { (x.matmul(w1) + b1).tanh().matmul(w2) + b2 }
+        let predict = { (x.matmul(w1) + b1).tanh().matmul(w2) + b2 }
         for step in 0..<300 {
             let diff = predict() - y
             let loss = (diff * diff).mean()
@@ -496,7 +496,7 @@ import Testing
         print(rates)
     }
 
-    @Test("Lessons/09-losses-optimizers.md line 420") func lesson09LossesOptimizersLine420() throws {
+    @Test("Lessons/09-losses-optimizers.md line 466") func lesson09LossesOptimizersLine466() throws {
         var g = SeededGenerator(seed: 9)
         let centres: [(Float, Float)] = [(2, 0), (-1, 1.7), (-1, -1.7)]
         var points: [Float] = [], labels: [Int] = []
@@ -583,7 +583,7 @@ import Testing
         }
     }
 
-    @Test("Lessons/10-data-training.md line 410") func lesson10DataTrainingLine410() throws {
+    @Test("Lessons/10-data-training.md line 436") func lesson10DataTrainingLine436() throws {
         if let train = try? FashionMNIST.load(.train), let test = try? FashionMNIST.load(.test) {
             let subset = TensorDataset(inputs: train.inputs.sliced(axis: 0, from: 0, to: 10_000),
                                        targets: train.targets.sliced(axis: 0, from: 0, to: 10_000))
