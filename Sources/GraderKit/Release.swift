@@ -29,7 +29,7 @@ extension Course {
                 ? try fm.subpathsOfDirectory(atPath: root.appendingPathComponent(item).path).map { item + "/" + $0 } : [item]
             for name in names where !name.split(separator: "/").contains(where: { $0.hasPrefix(".build") }) {
                 var nameIsDirectory: ObjCBool = false
-                fm.fileExists(atPath: root.appendingPathComponent(name).path, isDirectory: &nameIsDirectory)
+                _ = fm.fileExists(atPath: root.appendingPathComponent(name).path, isDirectory: &nameIsDirectory)
                 if nameIsDirectory.boolValue { continue }
                 let target = output.appendingPathComponent(name)
                 try fm.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -59,6 +59,13 @@ extension Course {
             throw GraderError.message("Exercises/ or Solutions/ are out of date (\(stale.joined(separator: ", "))); run `grader sync` first")
         }
         var written = try copyFiles(Course.releasedFolders, to: output)
+        // Notes for the Kindling repository (how to pick the exercises over
+        // the reference, tests that are not released) are left out.
+        for name in written where name.hasSuffix(".md") {
+            let url = output.appendingPathComponent(name)
+            let text = try String(contentsOf: url, encoding: .utf8)
+            try Course.studentMarkdown(text, file: name).write(to: url, atomically: true, encoding: .utf8)
+        }
         let generated: [(String, String)] = [
             ("Package.swift", Course.releaseManifest),
             ("Makefile", Course.releaseMakefile),
@@ -80,6 +87,37 @@ extension Course {
             }
         }
         return written.sorted()
+    }
+
+    /// The opening and closing marks of a passage of a lesson meant for the
+    /// Kindling repository only, left out of a student release.
+    static let instructorMarks = ("<!-- instructor -->", "<!-- /instructor -->")
+
+    /// `markdown` as a student release shows it: every passage between
+    /// `<!-- instructor -->` and `<!-- /instructor -->` removed, whole lines
+    /// when the marks stand on lines of their own. Throws on a mark without
+    /// its partner.
+    static func studentMarkdown(_ markdown: String, file: String) throws -> String {
+        let (open, close) = instructorMarks
+        var result = "", rest = Substring(markdown)
+        while let start = rest.range(of: open) {
+            guard let end = rest[start.upperBound...].range(of: close) else {
+                throw GraderError.message("\(file): \(open) has no \(close) after it")
+            }
+            var before = rest[..<start.lowerBound], after = rest[end.upperBound...]
+            // A passage on lines of its own goes with its lines.
+            let lineStart = before.lastIndex(of: "\n").map { before.index(after: $0) } ?? before.startIndex
+            if before[lineStart...].allSatisfy({ $0 == " " || $0 == "\t" }),
+               after.prefix(while: { $0 == " " || $0 == "\t" }).endIndex == (after.firstIndex(of: "\n") ?? after.endIndex) {
+                before = before[..<lineStart]
+                after = after[((after.firstIndex(of: "\n")).map { after.index(after: $0) } ?? after.endIndex)...]
+            }
+            if before.range(of: close) != nil { throw GraderError.message("\(file): \(close) without \(open) before it") }
+            result += before
+            rest = after
+        }
+        if rest.range(of: close) != nil { throw GraderError.message("\(file): \(close) without \(open) before it") }
+        return result + rest
     }
 
     /// The student repository's manifest: `Kindling` is the workspace.
@@ -135,18 +173,31 @@ extension Course {
 
     /// The student repository's Makefile.
     static let releaseMakefile = """
+    # make setup        install what is missing and do the first (slow) build, with progress
     # make test         build and run every lesson's tests (unfinished exercises fail with their message)
     # make lesson N=1   one lesson's tests
     # make demo         train an MLP on Fashion-MNIST with YOUR framework
     # make status       which exercises still hold their stub
 
+    SHELL := /bin/bash
     SWIFT ?= swift
     STUB = Exercise [0-9]+\\.[0-9]+ is not done yet
 
-    .PHONY: deps test lesson demo status
+    .PHONY: deps setup test lesson demo status
 
     deps:
     \t@bash scripts/install-deps.sh
+
+    # SwiftPM numbers its build steps [n/m]: show them on one updating line,
+    # and everything else (downloads, errors) as it comes.
+    setup: deps
+    \t@echo "Building the course and its tests for the first time: this takes a few minutes; later builds only redo what you change."
+    \t@set -o pipefail; start=$$SECONDS; \\
+    \t$(SWIFT) build --build-tests 2>&1 | awk '/^\\[[0-9]+\\/[0-9]+\\]/ { printf "\\r\\033[K  %s", substr($$0, 1, 100); fflush(); next } \\
+    \t  /^(Building for|Write |Planning build)/ { next } { printf "\\r\\033[K%s\\n", $$0; fflush() } END { printf "\\r\\033[K" }'; \\
+    \tstatus=$$?; \\
+    \tif [ $$status -ne 0 ]; then echo "The build failed (see above)."; exit $$status; fi; \\
+    \techo "Built in $$(( (SECONDS - start) / 60 )) min $$(( (SECONDS - start) % 60 )) s. Next: read Lessons/01-scalar-autograd.md, then run 'make lesson N=1'."
 
     test: deps
     \t$(SWIFT) build --build-tests

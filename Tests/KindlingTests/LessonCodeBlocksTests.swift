@@ -52,7 +52,7 @@ import Testing
         print(w.grad)
     }
 
-    @Test("Lessons/01-scalar-autograd.md line 335") func lesson01ScalarAutogradLine335() throws {
+    @Test("Lessons/01-scalar-autograd.md line 336") func lesson01ScalarAutogradLine336() throws {
         let xs: [[Double]] = [[2, 3], [3, -1], [-0.5, -2], [-1, 1.5]]
         let ys: [Double] = [1, -1, -1, 1]
         let w1 = Value(0.3, label: "w1"), w2 = Value(-0.4, label: "w2"), b = Value(0.1, label: "b")
@@ -74,7 +74,7 @@ import Testing
         print("predictions", xs.map { rounded(neuron($0).data) }, "targets", ys)
     }
 
-    @Test("Lessons/01-scalar-autograd.md line 371") func lesson01ScalarAutogradLine371() throws {
+    @Test("Lessons/01-scalar-autograd.md line 372") func lesson01ScalarAutogradLine372() throws {
         func rounded(_ x: Double) -> Double { (x * 10_000).rounded() / 10_000 }
         let w1 = Value(0.3, label: "w1"), w2 = Value(-0.4, label: "w2"), b = Value(0.1, label: "b")
         let out = (w1 * 2 + w2 * 3 + b).tanh()

@@ -39,7 +39,7 @@ extension Tensor {
             seed = Tensor.ones(shape)
         }
         // BEGIN EXERCISE 6.5 — backward: gradients flow in reverse topological order (Lessons/06-tensor-autograd.md)
-        fatalError("Exercise 6.5 is not done yet: backward: gradients flow in reverse topological order — see Lessons/06-tensor-autograd.md")
+        _ = seed; fatalError("Exercise 6.5 is not done yet: backward: gradients flow in reverse topological order — see Lessons/06-tensor-autograd.md")
         // END EXERCISE 6.5
     }
 

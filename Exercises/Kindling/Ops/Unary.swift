@@ -46,7 +46,7 @@ extension Tensor {
         let y = out.detach()
         return Tensor.record(out, op: "tanh", inputs: [self]) { g in
             // BEGIN EXERCISE 6.8 — tanh's backward rule, from the saved output (Lessons/06-tensor-autograd.md)
-            fatalError("Exercise 6.8 is not done yet: tanh's backward rule, from the saved output — see Lessons/06-tensor-autograd.md")
+            _ = y; fatalError("Exercise 6.8 is not done yet: tanh's backward rule, from the saved output — see Lessons/06-tensor-autograd.md")
             // END EXERCISE 6.8
         }
     }
@@ -65,7 +65,7 @@ extension Tensor {
         let y = out.detach()
         return Tensor.record(out, op: "relu", inputs: [self]) { g in
             // BEGIN EXERCISE 6.9 — relu's backward rule: a mask (Lessons/06-tensor-autograd.md)
-            fatalError("Exercise 6.9 is not done yet: relu's backward rule: a mask — see Lessons/06-tensor-autograd.md")
+            _ = y; fatalError("Exercise 6.9 is not done yet: relu's backward rule: a mask — see Lessons/06-tensor-autograd.md")
             // END EXERCISE 6.9
         }
     }
