@@ -229,9 +229,14 @@ extension Course {
     data loading — and end by training a network on Fashion-MNIST with it.
 
     ```sh
-    make test          # installs missing system packages, then runs every lesson's tests
+    make setup         # once: installs missing system packages and builds everything (minutes)
+    make test          # runs every lesson's tests
     make lesson N=1    # just lesson 1: swift test --filter Lesson01
     ```
+
+    The first build compiles the whole package — your library, the tests, the `kindling`
+    command and the course tools — and takes about 3 minutes on a two-core laptop (longer on a slower one); `make setup` does it up front and
+    shows its progress. After that, a build redoes only what you changed: seconds.
 
     1. Read `Lessons/01-scalar-autograd.md`.
     2. Fill in the exercise regions it names in `Exercises/Kindling/…` — each one is a
