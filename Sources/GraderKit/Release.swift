@@ -3,8 +3,9 @@ import Foundation
 // `grader release OUT`: the repository students get. It holds the workspace
 // (Exercises/Kindling — stubs, no reference code), the lessons, the visible
 // tests and the tools built on the library (the `kindling` CLI and the graph
-// renderer), with a Package.swift whose only `Kindling` is the workspace.
-// No Sources/Kindling, no Solutions/, no hidden tests.
+// renderer, and the course runner with the sandbox it runs each test in),
+// with a Package.swift whose only `Kindling` is the workspace.
+// No Sources/Kindling, no Solutions/, no hidden tests, no slips, no grader.
 
 extension Course {
     /// Folders copied into a student release, as they are.

@@ -37,6 +37,12 @@ public struct SandboxLimits: Sendable, Equatable {
     /// an output flood stops filling the disk here. Never below
     /// `outputBytes` + 1.
     public var fileBytes: Int
+    /// At the wall-clock limit, first ask the program where it is: SIGQUIT,
+    /// which Swift's backtracer answers by printing every thread's frames
+    /// (the learner's file and line of an endless loop), then kill it once
+    /// that is written, or 3 s later. Only without isolation (the course
+    /// runner; the test runner then asks for all threads' frames).
+    public var stackWhenStopped = false
 
     /// Limits; the defaults suit one unit test: 30 s wall, 10 s CPU, 1 GiB of
     /// address space, 64 processes/threads, 1 MiB of output kept, files up
@@ -275,6 +281,15 @@ let swiftToolchainFolder: String? = {
     return nil
 }()
 
+/// The last `bytes` of a file (nil if it cannot be read).
+func readFileTail(_ path: String, bytes: Int) -> String? {
+    guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+    defer { try? handle.close() }
+    guard let end = try? handle.seekToEnd() else { return nil }
+    try? handle.seek(toOffset: end > UInt64(bytes) ? end - UInt64(bytes) : 0)
+    return (try? handle.readToEnd()).map { String(decoding: $0 ?? Data(), as: UTF8.self) }
+}
+
 /// A file read to its end: /proc files report size 0, so this reads until
 /// end-of-file rather than trusting the size.
 func readWholeFile(_ path: String) -> String? {
@@ -421,7 +436,8 @@ public func runSandboxed(executable: String, arguments: [String] = [], environme
     // Wait for the helper without reaping it, reading all three pipes as
     // data arrives. While it is a zombie its pid cannot be reused.
     var report = SandboxReport()
-    let deadline = limits.wallSeconds > 0 ? start + limits.wallSeconds : Double.infinity
+    var deadline = limits.wallSeconds > 0 ? start + limits.wallSeconds : Double.infinity
+    var askedForStack = false
     func readPipes(waitMS: Int32) {
         var fds = pipes.filter(\.open).map { pollfd(fd: $0.read, events: Int16(POLLIN), revents: 0) }
         if fds.isEmpty { usleep(UInt32(waitMS) * 1000); return }
@@ -430,12 +446,26 @@ public func runSandboxed(executable: String, arguments: [String] = [], environme
     }
     while kindling_has_exited(pid) == 0 {
         let now = sandboxClock()
+        if now >= deadline, limits.stackWhenStopped, !isolated, !askedForStack, let target = report.killTarget {
+            // Where is it? Swift's backtracer prints every thread's frames
+            // and lets the program go on: SIGKILL once it has written
+            // "Backtrace took …", or after 3 s.
+            askedForStack = true
+            outcome.hitWallLimit = true
+            outcome.cpuSeconds = treeCPUSeconds(root: abs(target))
+            kill(target, SIGQUIT)
+            deadline = now + 3
+            continue
+        }
+        if askedForStack, let tail = readFileTail(stderrPath, bytes: 4096), tail.contains("Backtrace took") {
+            deadline = now
+        }
         if now >= deadline {
             outcome.hitWallLimit = true
             // The whole tree: an isolated namespace dies with its init; a
             // process group with its leader's group kill. Before the helper
             // has said whom to kill, the helper itself (its children follow).
-            outcome.cpuSeconds = report.killTarget.map { treeCPUSeconds(root: abs($0)) } ?? 0
+            if !askedForStack { outcome.cpuSeconds = report.killTarget.map { treeCPUSeconds(root: abs($0)) } ?? 0 }
             kill(report.killTarget ?? pid, SIGKILL)
             if report.killTarget == nil { kill(pid, SIGKILL) }
             break

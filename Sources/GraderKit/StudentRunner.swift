@@ -36,7 +36,13 @@ public struct StudentBuild: Sendable {
 public struct StudentRunOptions: Sendable {
     /// Limits for each test process: a test that loops forever is stopped
     /// after `wallSeconds`.
-    public var limits = SandboxLimits(wallSeconds: 10, cpuSeconds: 10, memoryBytes: 2 << 30)
+    public var limits: SandboxLimits = {
+        // The wall limit comes first (the CPU limit is a backstop), so that an
+        // endless loop is asked where it is before it is stopped.
+        var limits = SandboxLimits(wallSeconds: 10, cpuSeconds: 30, memoryBytes: 2 << 30)
+        limits.stackWhenStopped = true
+        return limits
+    }()
     /// Test processes at once.
     public var parallelism = 2
     /// The `swift` command.
@@ -55,11 +61,14 @@ public struct ExerciseRun: Sendable {
     /// One result per visible test, in the tests' order.
     public var results: [RunnerResult]
 
-    /// Done, failing, or still the stub.
+    /// Done, failing, or not started: its tests stop at a stub's "not done
+    /// yet" — its own, or an earlier exercise's that it cannot run without.
     public var status: ExerciseStatus {
-        if results.allSatisfy({ $0.verdict == .passed }) { return .done }
-        let stub = "Exercise \(exercise.id) is not done yet"
-        if results.allSatisfy({ $0.verdict == .passed || $0.message.contains(stub) || $0.output.contains(stub) }) {
+        if !results.isEmpty && results.allSatisfy({ $0.verdict == .passed }) { return .done }
+        let stub = try! Regex(#"Exercise [0-9]+\.[0-9]+ is not done yet"#)
+        if !results.isEmpty, results.allSatisfy({
+            $0.verdict == .passed || $0.message.contains(stub) || $0.output.contains(stub)
+        }) {
             return .notStarted
         }
         return .failing
@@ -115,6 +124,12 @@ extension StudentCourse {
     /// learner (no other user, no namespaces: it is their machine).
     public func run(_ exercise: StudentExercise, tests: [String], binary: URL,
                     options: StudentRunOptions = StudentRunOptions()) -> ExerciseRun {
+        guard !tests.isEmpty else {
+            let missing = RunnerResult(testID: "Exercise_\(exercise.id.lesson)_\(exercise.id.number)", verdict: .notRun,
+                                       message: "No visible test of exercise \(exercise.id) is in the test binary.",
+                                       output: "", seconds: 0)
+            return ExerciseRun(exercise: exercise, results: [missing])
+        }
         let results = runTests(binary: binary.path, testIDs: tests, limits: options.limits,
                                parallelism: options.parallelism, users: [], retryWallTimeouts: false,
                                isolation: .none)
@@ -148,8 +163,13 @@ public func describe(_ result: RunnerResult, root: String) -> [String] {
     var detail: [String] = []
     switch result.verdict {
     case .timedOut:
-        lines = ["  ✗ \(name) — still running after its time limit, so it was stopped"]
+        lines = ["  ✗ \(name) — still running after \(formatSeconds(result.seconds.rounded())), so it was stopped"]
         detail = ["Is there a loop that never ends (an index that is never advanced, a `while` whose condition stays true)?"]
+        // "It was stopped in Toy.countdown(_:) at /…/Toy.swift:36:9"
+        if let line = result.message.components(separatedBy: "\n").first(where: { $0.hasPrefix("It was stopped in ") }),
+           let at = line.range(of: " at ", options: .backwards) {
+            detail.append("It was stopped at " + line[at.upperBound...] + " (in " + line.dropFirst("It was stopped in ".count).prefix(upTo: at.lowerBound) + ")")
+        }
     case .outOfMemory:
         lines = ["  ✗ \(name) — ran out of memory"]
         detail = ["It used more memory than it may: is something growing without end?"]
@@ -217,7 +237,7 @@ func compilerErrorLines(_ log: String, root: String) -> [String] {
             var block = [shortenPaths(line, root: root)]
             // The source line and its caret, when the compiler printed them.
             var next = index + 1
-            while next < lines.count, next <= index + 3, !lines[next].contains(": error: "),
+            while next < lines.count, next <= index + 8, !lines[next].contains(": error: "),
                   !lines[next].contains(": warning: "), !lines[next].contains(": note: "),
                   !lines[next].hasPrefix("["), !lines[next].trimmingCharacters(in: .whitespaces).isEmpty {
                 block.append(lines[next])
@@ -263,8 +283,14 @@ func runStreaming(_ executable: String, _ arguments: [String], directory: URL, s
     var lastOutput = Date()
     var timedOut = false
     func readNew() {
-        let chunk = reader.availableData
-        guard !chunk.isEmpty else { return }
+        // A regular file hands out at most a buffer's worth per read: read to its current end.
+        while true {
+            let chunk = reader.availableData
+            guard !chunk.isEmpty else { return }
+            take(chunk)
+        }
+    }
+    func take(_ chunk: Data) {
         lastOutput = Date()
         all.append(chunk)
         pending.append(chunk)

@@ -115,7 +115,7 @@ public func exerciseReport(_ run: ExerciseRun, root: String, doneCount: Int, tot
 public func progressTable(_ statuses: [(StudentExercise, ExerciseStatus)], titles: [Int: String]) -> String {
     var lines: [String] = []
     let byLesson = Dictionary(grouping: statuses, by: { $0.0.id.lesson })
-    let width = (titles.values.map(\.count).max() ?? 10) + 12
+    let width = (titles.values.map { $0.components(separatedBy: ":")[0].count }.max() ?? 10) + 14
     for lesson in byLesson.keys.sorted() {
         let entries = byLesson[lesson]!.sorted { $0.0.id < $1.0.id }
         let marks = entries.map { entry -> String in
@@ -127,7 +127,9 @@ public func progressTable(_ statuses: [(StudentExercise, ExerciseStatus)], title
         }.joined()
         let done = entries.filter { $0.1 == .done }.count
         let failing = entries.filter { $0.1 == .failing }.map { $0.0.id.description }
-        var label = "Lesson \(lesson) — \(titles[lesson] ?? "")"
+        // "Scalar autograd: numbers that know their derivatives" → "Scalar autograd"
+        let title = (titles[lesson] ?? "").components(separatedBy: ":")[0]
+        var label = "Lesson \(lesson) — \(title)"
         label += String(repeating: " ", count: max(1, width - label.count))
         var line = label + marks.padding(toLength: 8, withPad: " ", startingAt: 0) + "  \(done)/\(entries.count) done"
         if !failing.isEmpty { line += ", failing: " + failing.joined(separator: ", ") }

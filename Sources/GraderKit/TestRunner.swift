@@ -268,6 +268,13 @@ func runTestBinary(_ binary: String, filters: [String], limits: SandboxLimits, u
     var env = runnerBaseEnvironment
     env["HOME"] = directory
     env["TMPDIR"] = directory
+    if limits.stackWhenStopped, let backtrace = env["SWIFT_BACKTRACE"] {
+        // Stopped for running too long, the program's own thread is not the
+        // one the signal lands on: print them all (crashDetails takes the
+        // first frame with a source file). The backtracer's default is all
+        // threads; "threads=all" written out prints only one (Swift 6.3).
+        env["SWIFT_BACKTRACE"] = backtrace.replacingOccurrences(of: "threads=crashed,", with: "")
+    }
     env.merge(environment) { _, new in new }
     var arguments = [
         "--testing-library", "swift-testing",
@@ -299,9 +306,11 @@ func judgeTestRun(testID: String, outcome: SandboxOutcome) -> RunnerResult {
         return result(.notRun, "The grader could not start the test binary: \(reason)")
     }
     if outcome.hitWallLimit {
+        // Where it was, when it was asked before being stopped (`SandboxLimits.stackWhenStopped`).
+        let place = crashDetails(stderr: stderrText).filter { $0.hasPrefix("in ") }.first.map { "\nIt was stopped " + $0 } ?? ""
         return result(.timedOut, "Timed out: still running at the \(wallLimitMarker) of \(formatSeconds(limits.wallSeconds)) "
             + "(it had used \(formatSeconds(outcome.cpuSeconds)) of CPU time), so it was stopped. "
-            + "Is it waiting, sleeping or looping forever?" + earlier)
+            + "Is it waiting, sleeping or looping forever?" + place + earlier)
     }
     if outcome.hitCPULimit {
         return result(.timedOut, "Timed out: used up the CPU-time limit of \(limits.cpuSeconds) s, so it was stopped. "

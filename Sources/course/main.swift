@@ -75,7 +75,7 @@ func buildOrExplain(_ course: StudentCourse) throws -> URL? {
         let percent = total > 0 ? done * 100 / total : 0
         if standardErrorIsTerminal {
             status("Building… [\(done)/\(total)] \(percent)%")
-        } else if first, percent / 10 != lastShown {
+        } else if first, percent / 10 > lastShown {
             lastShown = percent / 10
             say("Building… \(percent)%")
         }

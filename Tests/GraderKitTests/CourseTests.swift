@@ -178,7 +178,7 @@ private func makeCourse() throws -> Course {
         defer { try? FileManager.default.removeItem(at: course.root) }
         try course.sync()
         try FileManager.default.createDirectory(at: course.root.appendingPathComponent("Tests/HiddenTests"), withIntermediateDirectories: true)
-        try "secret".write(to: course.root.appendingPathComponent("Tests/HiddenTests/H.swift"), atomically: true, encoding: .utf8)
+        try "let hiddenTestBody7f3a = 1".write(to: course.root.appendingPathComponent("Tests/HiddenTests/H.swift"), atomically: true, encoding: .utf8)
         let out = course.root.appendingPathComponent("release")
         let written = try course.release(to: out)
         #expect(written.contains("Exercises/Kindling/Math/Basics.swift"))
@@ -191,7 +191,14 @@ private func makeCourse() throws -> Course {
         }
         let manifest = try String(contentsOf: out.appendingPathComponent("Package.swift"), encoding: .utf8)
         #expect(manifest.contains(#"path: "Exercises/Kindling""#))
-        #expect(!manifest.contains("HiddenTests") && !manifest.contains("GraderKit"))
+        // The course runner (GraderKit, `course`) ships; the grader's command and what it grades with do not.
+        #expect(!manifest.contains("HiddenTests") && !manifest.contains(#"name: "grader""#))
+        #expect(!written.contains { $0.hasPrefix("Sources/grader/") || $0.hasPrefix("Tests/Slips") })
+        for name in all {
+            if let text = try? String(contentsOf: out.appendingPathComponent(name), encoding: .utf8) {
+                #expect(!text.contains("hiddenTestBody7f3a"), "\(name) holds a hidden test's text")
+            }
+        }
         #expect(throws: GraderError.self) { try course.release(to: out) }  // not empty any more
     }
 }

@@ -163,6 +163,11 @@ private func run(_ arguments: [String]) throws -> (Int32, String) {
             }
         }
         #expect(written.contains { $0.hasPrefix("Lessons/") })
+        // The course runner ships; the reference code, hidden tests, slips and the grader's command do not.
+        #expect(written.contains("Sources/course/main.swift") && written.contains { $0.hasPrefix("Sources/GraderKit/") })
+        let secret = ["Solutions/", "Sources/Kindling/", "Tests/HiddenTests/", "Tests/Slips/", "Sources/grader/"]
+        #expect(!written.contains { name in secret.contains(where: name.hasPrefix) },
+                "\(written.filter { name in secret.contains(where: name.hasPrefix) })")
         #expect(problems.isEmpty, "\(problems.count) problems in the student release:\n\(problems.sorted().joined(separator: "\n"))")
     }
 }
