@@ -175,8 +175,11 @@ extension Course {
     /// The student repository's Makefile.
     static let releaseMakefile = """
     # make setup        install what is missing and do the first (slow) build, with progress
-    # make test         build and run every lesson's tests (unfinished exercises fail with their message)
-    # make lesson N=1   one lesson's tests
+    # make next         build, then run the tests of the first exercise not done yet (swift run course)
+    # make watch        the same, again every time you save a file in Exercises/Kindling
+    # make hint         the next hint for the exercise you are on
+    # make test         every exercise's visible tests, each in a process of its own, and the progress table
+    # make lesson N=1   one lesson's tests with swift test (a stub stops that run)
     # make demo         train an MLP on Fashion-MNIST with YOUR framework
     # make status       which exercises still hold their stub
 
@@ -184,7 +187,7 @@ extension Course {
     SWIFT ?= swift
     STUB = Exercise [0-9]+\\.[0-9]+ is not done yet
 
-    .PHONY: deps setup test lesson demo status
+    .PHONY: deps setup next watch hint test lesson demo status
 
     deps:
     \t@bash scripts/install-deps.sh
@@ -198,11 +201,21 @@ extension Course {
     \t  /^(Building for|Write |Planning build)/ { next } { printf "\\r\\033[K%s\\n", $$0; fflush() } END { printf "\\r\\033[K" }'; \\
     \tstatus=$$?; \\
     \tif [ $$status -ne 0 ]; then echo "The build failed (see above)."; exit $$status; fi; \\
-    \techo "Built in $$(( (SECONDS - start) / 60 )) min $$(( (SECONDS - start) % 60 )) s. Next: read Lessons/01-scalar-autograd.md, then run 'make lesson N=1'."
+    \techo "Built in $$(( (SECONDS - start) / 60 )) min $$(( (SECONDS - start) % 60 )) s. Next: read Lessons/01-scalar-autograd.md, then run 'swift run course'."
 
+    next: deps
+    \t@$(SWIFT) run --quiet course
+
+    watch: deps
+    \t@$(SWIFT) run --quiet course watch
+
+    hint:
+    \t@$(SWIFT) run --quiet course hint
+
+    # Each exercise's tests in a process of its own, with a time limit: an
+    # unfinished exercise is "not started", never a crash that stops the rest.
     test: deps
-    \t$(SWIFT) build --build-tests
-    \t$(SWIFT) test --skip-build
+    \t@$(SWIFT) run --quiet course list
 
     lesson: deps
     \t$(SWIFT) test --filter Lesson$$(printf %02d $(N))
@@ -230,22 +243,42 @@ extension Course {
     data loading — and end by training a network on Fashion-MNIST with it.
 
     ```sh
-    make setup         # once: installs missing system packages and builds everything (minutes)
-    make test          # runs every lesson's tests
-    make lesson N=1    # just lesson 1: swift test --filter Lesson01
+    make setup           # once: installs missing system packages and builds everything (minutes)
+    swift run course     # build, then run the tests of the next exercise to do
     ```
 
     The first build compiles the whole package — your library, the tests, the `kindling`
-    command and the course tools — and takes about 3 minutes on a two-core laptop (longer on a slower one); `make setup` does it up front and
-    shows its progress. After that, a build redoes only what you changed: seconds.
+    command and the course tools — and takes about 3 minutes on a two-core laptop (longer on a
+    slower one); `make setup` does it up front and shows its progress. After that, a build redoes
+    only what you changed: seconds.
+
+    ## The loop
 
     1. Read `Lessons/01-scalar-autograd.md`.
     2. Fill in the exercise regions it names in `Exercises/Kindling/…` — each one is a
        `fatalError("Exercise 1.1 is not done yet: …")` between `// BEGIN EXERCISE` and
        `// END EXERCISE` markers. Write only between the markers: that is what gets graded.
-    3. Check with `swift test --filter Lesson01` (or one exercise: `--filter Exercise_1_3`).
-       The run stops at the first unfinished exercise and says which one.
-    4. `make status` lists the exercises that still hold their stub.
+    3. Run `swift run course`. It builds your code, finds the first exercise whose tests do not
+       all pass, runs only that exercise's tests — each in a process of its own, stopped after
+       10 seconds if it loops — and tells you, in a few lines, what failed and where your code
+       for it is. A compile error shows the compiler's message and your line; a crash shows the
+       runtime's message and the line of your code it came from.
+    4. Fix, save, run it again. Exercises that passed and whose code has not changed are not run
+       again, so each round takes seconds.
+
+    | Command | What it does |
+    |---|---|
+    | `swift run course` | build, then the next exercise's tests (the default) |
+    | `swift run course watch` | the same, again each time you save a file in `Exercises/Kindling` (Enter: run again, `h`: hint, `l`: list, `q`: quit) |
+    | `swift run course hint` | the next hint for the exercise you are on, one at a time (`hint 3.4` for another, `--all` for every one shown so far) |
+    | `swift run course list` | every lesson's progress: ✓ done, ✗ failing, · not started |
+    | `swift run course reset 3.4` | put an exercise's stub back (your code is kept in `.course/backup/`) |
+    | `swift run course diagnose 6.5` | from lesson 6 on: find the first operation whose gradient is wrong and draw the graph with it in red (`.course/diagnose-6.5.svg`) |
+
+    `make next`, `make watch`, `make hint` and `make test` (the progress table of every exercise)
+    run the same commands; `make status` lists the exercises that still hold their stub. Plain
+    `swift test --filter Lesson01` (or `--filter Exercise_1_3`) works too, but it runs every test
+    in one process: the first unfinished exercise stops the whole run.
 
     To run a lesson's example yourself, paste it into `Sources/scratch/main.swift` and run
     `swift run scratch`.

@@ -117,6 +117,14 @@ extension StudentCourse {
             guard let test = GradedTest.parse(name), test.visible else { continue }
             tests[test.exercise, default: []].append(name)
         }
+        // The binary lists them by name; the learner reads them in the file's order.
+        let sources = (try? FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("Tests/LessonTests").path))?
+            .filter { $0.hasSuffix(".swift") }.sorted()
+            .compactMap { try? String(contentsOf: root.appendingPathComponent("Tests/LessonTests/\($0)"), encoding: .utf8) }
+            .joined(separator: "\n") ?? ""
+        for (exercise, names) in tests {
+            tests[exercise] = names.sorted { sourcePosition(of: $0, in: sources) < sourcePosition(of: $1, in: sources) }
+        }
         return tests
     }
 
@@ -178,7 +186,12 @@ public func describe(_ result: RunnerResult, root: String) -> [String] {
         detail = crashLines(result.message)
     case .failed:
         lines = ["  ✗ \(name)"]
-        detail = result.message.components(separatedBy: "\n")
+        // Swift Testing's diff of two arrays ("inserted [2.0], removed [2.0]") reads as
+        // nonsense when only the order differs; the expectation line shows both arrays.
+        detail = result.message.components(separatedBy: "\n").filter {
+            $0.range(of: #"^\s*(inserted \[.*\])?(, )?(removed \[.*\])?$"#, options: .regularExpression) == nil
+                || $0.trimmingCharacters(in: .whitespaces).isEmpty
+        }
     case .notRun:
         lines = ["  ✗ \(name) — did not run"]
         detail = result.message.components(separatedBy: "\n")
@@ -251,6 +264,17 @@ func compilerErrorLines(_ log: String, root: String) -> [String] {
     }
     if errors.isEmpty, let last = lines.last(where: { $0.contains("error:") }) { errors = [shortenPaths(last, root: root)] }
     return errors
+}
+
+/// Where test `id` (`LessonTests.Lesson01/Exercise_1_1/mixes()`) is declared:
+/// the offset of its `func` after its suite's `struct` (the end if not found).
+func sourcePosition(of id: String, in sources: String) -> Int {
+    let parts = id.split(separator: "/")
+    guard parts.count >= 2, let suite = parts.dropLast().last, let function = parts.last?.split(separator: "(").first,
+          let suiteStart = sources.range(of: "struct \(suite) ")?.upperBound,
+          let found = sources.range(of: "func \(function)(", range: suiteStart..<sources.endIndex)
+    else { return Int.max }
+    return sources.distance(from: sources.startIndex, to: found.lowerBound)
 }
 
 // MARK: - A child process, its output read as it comes

@@ -116,6 +116,7 @@ public func progressTable(_ statuses: [(StudentExercise, ExerciseStatus)], title
     var lines: [String] = []
     let byLesson = Dictionary(grouping: statuses, by: { $0.0.id.lesson })
     let width = (titles.values.map { $0.components(separatedBy: ":")[0].count }.max() ?? 10) + 14
+    let markWidth = byLesson.values.map(\.count).max() ?? 0
     for lesson in byLesson.keys.sorted() {
         let entries = byLesson[lesson]!.sorted { $0.0.id < $1.0.id }
         let marks = entries.map { entry -> String in
@@ -131,7 +132,7 @@ public func progressTable(_ statuses: [(StudentExercise, ExerciseStatus)], title
         let title = (titles[lesson] ?? "").components(separatedBy: ":")[0]
         var label = "Lesson \(lesson) — \(title)"
         label += String(repeating: " ", count: max(1, width - label.count))
-        var line = label + marks.padding(toLength: 8, withPad: " ", startingAt: 0) + "  \(done)/\(entries.count) done"
+        var line = label + marks.padding(toLength: markWidth, withPad: " ", startingAt: 0) + "  \(done)/\(entries.count) done"
         if !failing.isEmpty { line += ", failing: " + failing.joined(separator: ", ") }
         lines.append(line)
     }

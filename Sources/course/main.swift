@@ -66,8 +66,8 @@ func buildOrExplain(_ course: StudentCourse) throws -> URL? {
     let first = course.testBinary == nil
     if first {
         say("""
-        First build: this compiles your framework, its tools and the lesson tests — about 5 minutes on
-        2 cores (see README). Later builds only recompile what you changed: a few seconds.
+        First build: this compiles your framework, its tools and the lesson tests — a few minutes
+        (about 3 on two cores). Later builds only recompile what you changed: a few seconds.
         """)
     }
     var lastShown = -1
@@ -155,7 +155,8 @@ struct Next: ParsableCommand {
 
 struct List: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Every lesson's progress: ✓ done, ✗ failing, · not started (from the tests' results).")
+        abstract: "Every lesson's progress: ✓ done, ✗ failing, · not started (from the tests' results).",
+        discussion: "Runs every exercise whose code changed since its last run. Exits with status 1 until every exercise is done.")
 
     func run() throws {
         let course = try studentCourse()
@@ -168,6 +169,7 @@ struct List: ParsableCommand {
                                      run: runner(course, binary: binary, tests: tests))
         try course.saveState(state)
         say(progressTable(statuses, titles: Course(root: course.root).lessonTitles()))
+        if statuses.contains(where: { $0.1 != .done }) { throw ExitCode.failure }
     }
 }
 

@@ -251,7 +251,7 @@ struct Release: ParsableCommand {
     func run() throws {
         let course = try root.course()
         let written = try course.release(to: URL(fileURLWithPath: output))
-        print("Wrote \(written.count) files to \(output). Students run `make test` there.")
+        print("Wrote \(written.count) files to \(output). Students run `swift run course` there (README.md).")
     }
 }
 

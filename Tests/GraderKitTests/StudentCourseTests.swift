@@ -162,7 +162,8 @@ private var quickLimits: StudentRunOptions {
         let exercises = try course.exercises()
         #expect(exercises.map(\.id.description) == ["1.1", "1.2", "1.3", "1.4", "1.5"])
         let tests = try course.visibleTests(in: binary)
-        #expect(tests[ExerciseID(lesson: 1, number: 1)]?.count == 2)
+        // In the file's order, not the binary's (by name).
+        #expect(tests[ExerciseID(lesson: 1, number: 1)]?.map { readableTestName($0) } == ["adds small numbers", "adds negative numbers"])
         let fingerprints = try course.fingerprints(of: exercises)
         var state = CourseState()
         var ran: [String] = []
@@ -301,6 +302,14 @@ private var quickLimits: StudentRunOptions {
             .write(to: file, atomically: true, encoding: .utf8)
         let error = #expect(throws: GraderError.self) { try StudentCourse(root: folder).exercises() }
         #expect("\(error!)".contains("Exercises/Kindling/Toy.swift:"), "\(error!)")
+    }
+
+    @Test func anArrayDiffThatOnlyReordersIsLeftOut() {
+        let result = RunnerResult(testID: "LessonTests.Lesson01/Exercise_1_1/mixes()", verdict: .failed,
+                                  message: "Lesson01Tests.swift:51:13: Expectation failed: (g → [3.0, 2.0]) == ([2, 3] → [2.0, 3.0])\n    inserted [2.0], removed [2.0]\n    the order of `inputs`",
+                                  output: "", seconds: 0)
+        let text = describe(result, root: "/x").joined(separator: "\n")
+        #expect(!text.contains("inserted") && text.contains("the order of `inputs`") && text.contains("(g → [3.0, 2.0])"), "\(text)")
     }
 
     @Test func testNamesReadAsWords() {
