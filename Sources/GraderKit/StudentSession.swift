@@ -95,7 +95,21 @@ public func exerciseReport(_ run: ExerciseRun, root: String, doneCount: Int, tot
     case .failing:
         lines.append("Exercise \(exercise.id) — \(exercise.region.title)  (\(lesson))")
         lines.append("")
-        for result in run.results { lines += describe(result, root: root) }
+        // A crash that every test runs into is told once.
+        var previous: [String] = []
+        for result in run.results {
+            let described = describe(result, root: root)
+            let detail = Array(described.dropFirst()).filter { !$0.hasPrefix("      It printed:") && !$0.hasPrefix("        ") }
+            if result.verdict == .crashed, !detail.isEmpty, detail == previous {
+                lines.append(described[0] + ", the same way")
+                if described.count > detail.count + 1 {
+                    lines += described.dropFirst().filter { !detail.contains($0) }
+                }
+            } else {
+                lines += described
+            }
+            previous = result.verdict == .crashed ? detail : []
+        }
         let passing = run.results.filter { $0.verdict == .passed }.count
         lines.append("")
         lines.append("\(passing) of \(run.results.count) tests pass. Your code: \(location)")

@@ -66,6 +66,7 @@ import Kindling
     }
     @Suite struct Exercise_1_3 {
         @Test func readsTheElement() { #expect(Toy.element([10, 20, 30], 2) == 30) }
+        @Test func readsTheOnlyElement() { #expect(Toy.element([10], 0) == 10) }
     }
     @Suite struct Exercise_1_4 {
         @Test func countsDown() { #expect(Toy.countdown(3) == 3) }
@@ -205,6 +206,10 @@ private var quickLimits: StudentRunOptions {
         #expect(text.contains("at Exercises/Kindling/Toy.swift:19"), "the learner's own file and line: \(text)")
         #expect(!text.contains("0x"), "no addresses, registers or backtrace frames: \(text)")
         #expect(text.split(separator: "\n").count <= 6, "a few calm lines: \(text)")
+        // The second test crashes the same way: said once.
+        let report = exerciseReport(run, root: course.root.path, doneCount: 2, total: 5, hints: 0, hintsShown: 0)
+        #expect(report.contains("✗ reads the only element — crashed, the same way\n"), "\(report)")
+        #expect(report.components(separatedBy: "Index out of range").count == 2, "\(report)")
     }
 
     @Test func anEndlessLoopIsStoppedAndNamed() throws {
