@@ -171,3 +171,32 @@ private func run(_ arguments: [String]) throws -> (Int32, String) {
         #expect(problems.isEmpty, "\(problems.count) problems in the student release:\n\(problems.sorted().joined(separator: "\n"))")
     }
 }
+
+/// The failure messages the lessons quote point at the lines of the tests
+/// that print them, so a learner who looks finds the expectation there.
+@Suite struct QuotedMessageTests {
+    @Test func quotedTestLocationsAreExpectations() throws {
+        let lessons = repository.root.appendingPathComponent("Lessons")
+        let pattern = try Regex(#"(Lesson[0-9]+Tests\.swift):([0-9]+):([0-9]+): Expectation failed"#)
+        var quoted = 0
+        var problems: [String] = []
+        for name in try FileManager.default.contentsOfDirectory(atPath: lessons.path).sorted() where name.hasSuffix(".md") {
+            let text = try String(contentsOf: lessons.appendingPathComponent(name), encoding: .utf8)
+            for match in text.matches(of: pattern) {
+                let file = String(match.output[1].substring!)
+                let line = Int(match.output[2].substring!)!, column = Int(match.output[3].substring!)!
+                let source = try String(contentsOf: repository.root.appendingPathComponent("Tests/LessonTests/\(file)"), encoding: .utf8)
+                    .components(separatedBy: "\n")
+                quoted += 1
+                guard line <= source.count else { problems.append("\(name): \(file):\(line) is past the file's end"); continue }
+                let text = Array(source[line - 1])
+                let at = column - 1 < text.count ? String(text[(column - 1)...]) : ""
+                if !at.hasPrefix("#expect") {
+                    problems.append("\(name) quotes \(file):\(line):\(column), which is not an #expect: \(source[line - 1])")
+                }
+            }
+        }
+        #expect(quoted >= 6)
+        #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
+    }
+}

@@ -52,7 +52,7 @@ import Testing
         print(w.grad)
     }
 
-    @Test("Lessons/01-scalar-autograd.md line 336") func lesson01ScalarAutogradLine336() throws {
+    @Test("Lessons/01-scalar-autograd.md line 377") func lesson01ScalarAutogradLine377() throws {
         let xs: [[Double]] = [[2, 3], [3, -1], [-0.5, -2], [-1, 1.5]]
         let ys: [Double] = [1, -1, -1, 1]
         let w1 = Value(0.3, label: "w1"), w2 = Value(-0.4, label: "w2"), b = Value(0.1, label: "b")
@@ -74,7 +74,7 @@ import Testing
         print("predictions", xs.map { rounded(neuron($0).data) }, "targets", ys)
     }
 
-    @Test("Lessons/01-scalar-autograd.md line 372") func lesson01ScalarAutogradLine372() throws {
+    @Test("Lessons/01-scalar-autograd.md line 413") func lesson01ScalarAutogradLine413() throws {
         func rounded(_ x: Double) -> Double { (x * 10_000).rounded() / 10_000 }
         let w1 = Value(0.3, label: "w1"), w2 = Value(-0.4, label: "w2"), b = Value(0.1, label: "b")
         let out = (w1 * 2 + w2 * 3 + b).tanh()
@@ -117,7 +117,7 @@ import Testing
         print(p.reshaped([24]).storage === t.storage, t.reshaped([6, 4]).storage === t.storage)
     }
 
-    @Test("Lessons/02-tensors.md line 283") func lesson02TensorsLine283() throws {
+    @Test("Lessons/02-tensors.md line 288") func lesson02TensorsLine288() throws {
         let t = Tensor.arange(24).reshaped([2, 3, 4])
         let v = t.permuted([2, 0, 1]).sliced(axis: 2, from: 0, step: 2)
         var byHand: [Float] = []
@@ -307,7 +307,7 @@ import Testing
         print(weakResult == nil)
     }
 
-    @Test("Lessons/06-tensor-autograd.md line 468") func lesson06TensorAutogradLine468() throws {
+    @Test("Lessons/06-tensor-autograd.md line 473") func lesson06TensorAutogradLine473() throws {
         manualSeed(6)
         let x = Tensor([0, 0, 0, 1, 1, 0, 1, 1], shape: [4, 2])
         let y = Tensor([0, 1, 1, 0], shape: [4, 1])
@@ -496,7 +496,7 @@ import Testing
         print(rates)
     }
 
-    @Test("Lessons/09-losses-optimizers.md line 466") func lesson09LossesOptimizersLine466() throws {
+    @Test("Lessons/09-losses-optimizers.md line 471") func lesson09LossesOptimizersLine471() throws {
         var g = SeededGenerator(seed: 9)
         let centres: [(Float, Float)] = [(2, 0), (-1, 1.7), (-1, -1.7)]
         var points: [Float] = [], labels: [Int] = []
@@ -583,7 +583,7 @@ import Testing
         }
     }
 
-    @Test("Lessons/10-data-training.md line 436") func lesson10DataTrainingLine436() throws {
+    @Test("Lessons/10-data-training.md line 441") func lesson10DataTrainingLine441() throws {
         if let train = try? FashionMNIST.load(.train), let test = try? FashionMNIST.load(.test) {
             let subset = TensorDataset(inputs: train.inputs.sliced(axis: 0, from: 0, to: 10_000),
                                        targets: train.targets.sliced(axis: 0, from: 0, to: 10_000))
