@@ -583,7 +583,7 @@ import Testing
         }
     }
 
-    @Test("Lessons/10-data-training.md line 441") func lesson10DataTrainingLine441() throws {
+    @Test("Lessons/10-data-training.md line 442") func lesson10DataTrainingLine442() throws {
         if let train = try? FashionMNIST.load(.train), let test = try? FashionMNIST.load(.test) {
             let subset = TensorDataset(inputs: train.inputs.sliced(axis: 0, from: 0, to: 10_000),
                                        targets: train.targets.sliced(axis: 0, from: 0, to: 10_000))
