@@ -104,7 +104,10 @@ extension StudentCourse {
 
     // MARK: - Running
 
-    /// The visible tests in `binary`, by exercise, in the binary's order.
+    /// The visible tests in `binary`, by exercise, in the order the lesson's
+    /// test file declares them. A lesson's milestone (a suite that is not an
+    /// exercise's, such as `TinyNeuron`) needs every exercise of the lesson:
+    /// its tests count as the last exercise's, after that exercise's own.
     public func visibleTests(in binary: URL) throws -> [ExerciseID: [String]] {
         let listing = try runStreaming(binary.path, ["--testing-library", "swift-testing", "--list-tests"],
                                        directory: root, stallSeconds: 60) { _ in }
@@ -112,18 +115,24 @@ extension StudentCourse {
             throw GraderError.message("could not list the tests of \(binary.path):\n\(listing.output.suffix(2000))")
         }
         var tests: [ExerciseID: [String]] = [:]
+        var milestones: [Int: [String]] = [:]
         for line in listing.output.components(separatedBy: "\n") {
             let name = line.trimmingCharacters(in: .whitespaces)
-            guard let test = GradedTest.parse(name), test.visible else { continue }
-            tests[test.exercise, default: []].append(name)
+            if let test = GradedTest.parse(name) {
+                if test.visible { tests[test.exercise, default: []].append(name) }
+            } else if let lesson = lessonOfVisibleTest(name) {
+                milestones[lesson, default: []].append(name)
+            }
+        }
+        for (lesson, names) in milestones {
+            guard let last = tests.keys.filter({ $0.lesson == lesson }).max() else { continue }
+            tests[last, default: []] += names
         }
         // The binary lists them by name; the learner reads them in the file's order.
-        let sources = (try? FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("Tests/LessonTests").path))?
-            .filter { $0.hasSuffix(".swift") }.sorted()
-            .compactMap { try? String(contentsOf: root.appendingPathComponent("Tests/LessonTests/\($0)"), encoding: .utf8) }
-            .joined(separator: "\n") ?? ""
         for (exercise, names) in tests {
-            tests[exercise] = names.sorted { sourcePosition(of: $0, in: sources) < sourcePosition(of: $1, in: sources) }
+            let file = root.appendingPathComponent(String(format: "Tests/LessonTests/Lesson%02dTests.swift", exercise.lesson))
+            let source = (try? String(contentsOf: file, encoding: .utf8)) ?? ""
+            tests[exercise] = names.sorted { sourcePosition(of: $0, in: source) < sourcePosition(of: $1, in: source) }
         }
         return tests
     }
@@ -138,9 +147,19 @@ extension StudentCourse {
                                        output: "", seconds: 0)
             return ExerciseRun(exercise: exercise, results: [missing])
         }
-        let results = runTests(binary: binary.path, testIDs: tests, limits: options.limits,
+        // A milestone trains a model: it may take longer than one exercise's test.
+        let own = tests.filter { GradedTest.parse($0) != nil }, milestone = tests.filter { GradedTest.parse($0) == nil }
+        var milestoneLimits = options.limits
+        milestoneLimits.wallSeconds *= 6
+        milestoneLimits.cpuSeconds *= 6
+        var results = runTests(binary: binary.path, testIDs: own, limits: options.limits,
                                parallelism: options.parallelism, users: [], retryWallTimeouts: false,
                                isolation: .none)
+        if !milestone.isEmpty {
+            results += runTests(binary: binary.path, testIDs: milestone, limits: milestoneLimits,
+                                parallelism: options.parallelism, users: [], retryWallTimeouts: false,
+                                isolation: .none)
+        }
         return ExerciseRun(exercise: exercise, results: results)
     }
 }
@@ -150,6 +169,8 @@ extension StudentCourse {
 /// A test's name as a learner reads it: `LessonTests.Lesson01/Exercise_1_1/mixesWithPlainNumbers()`
 /// → "mixes with plain numbers".
 public func readableTestName(_ id: String) -> String {
+    // A lesson's milestone: "milestone: loss falls".
+    let milestone = lessonOfVisibleTest(id) != nil && GradedTest.parse(id) == nil
     var name = String(id.split(separator: "/").last ?? Substring(id))
     if let paren = name.firstIndex(of: "(") { name = String(name[..<paren]) }
     var words = ""
@@ -157,7 +178,13 @@ public func readableTestName(_ id: String) -> String {
         if character.isUppercase, !words.isEmpty, words.last != " " { words.append(" ") }
         words.append(character == "_" ? " " : Character(character.lowercased()))
     }
-    return words
+    return milestone ? "milestone: " + words : words
+}
+
+/// The lesson of a visible test `LessonTests.Lesson01/Suite/test()`, from its suite.
+func lessonOfVisibleTest(_ id: String) -> Int? {
+    guard id.hasPrefix("LessonTests.Lesson"), id.contains("/") else { return nil }
+    return Int(id.dropFirst("LessonTests.Lesson".count).prefix { $0.isNumber })
 }
 
 /// What one test's result says, for a learner: a line with ✓ or ✗ and the

@@ -5,8 +5,7 @@
 //
 // It runs on your library, Exercises/Kindling: your own code, once you have
 // written it. An example that calls an exercise you have not done yet stops
-// with that exercise's "not done yet" message. (In the Kindling repository
-// itself, the README says how to pick the exercises over the reference.)
+// with that exercise's "not done yet" message.
 import Foundation
 import Kindling
 

@@ -111,7 +111,10 @@ private func adversarialSubmission() throws -> URL {
         try FileManager.default.removeItem(at: value)
         try FileManager.default.createSymbolicLink(at: value, withDestinationURL:
             e2eCourse.reference.appendingPathComponent("Scalar/Value.swift"))
-        let exercises = try grader.grade(folder)
+        // Lesson 1 only: that every stub fails every test of its exercise is
+        // `grader verify`'s to check; here, that the link is not followed.
+        let exercises = try grader.grade(folder, lesson: 1)
+        #expect(exercises.maxScore > 0 && exercises.tests.allSatisfy { $0.exercise.lesson == 1 })
         #expect(exercises.ignored.contains { $0.contains("Scalar/Value.swift") && $0.contains("symbolic link") }, "\(exercises.ignored)")
         #expect(exercises.score == 0)
         #expect(exercises.tests.allSatisfy { $0.verdict == .crashed }, "every stub crashes its tests, nothing else")

@@ -74,6 +74,9 @@ import Kindling
     @Suite struct Exercise_1_5 {
         @Test func negates() { #expect(Toy.negate(4) == -4) }
     }
+    @Suite struct Milestone {
+        @Test func everythingTogether() { #expect(Toy.add(1, 1) == 2) }
+    }
 }
 """#
 
@@ -165,6 +168,8 @@ private var quickLimits: StudentRunOptions {
         let tests = try course.visibleTests(in: binary)
         // In the file's order, not the binary's (by name).
         #expect(tests[ExerciseID(lesson: 1, number: 1)]?.map { readableTestName($0) } == ["adds small numbers", "adds negative numbers"])
+        // The lesson's milestone needs all its exercises: it runs with the last one.
+        #expect(tests[ExerciseID(lesson: 1, number: 5)]?.map { readableTestName($0) } == ["negates", "milestone: everything together"])
         let fingerprints = try course.fingerprints(of: exercises)
         var state = CourseState()
         var ran: [String] = []

@@ -48,7 +48,8 @@ private func referenceTanh(_ x: Double) -> Double { Foundation.tanh(x) }
             let x = Value(3)
             #expect((x * 2).data == 6)
             #expect((2 * x).data == 6)
-            #expect((x * 2).localGrads == [2, 3])
+            let grads = (x * 2).localGrads
+            #expect(grads == [2, 3], "x · 2: ∂/∂x is the other operand, 2, and ∂/∂2 is x.data, 3, in the order of `inputs`; got \(grads)\(grads == [3, 2] ? " — the two local derivatives are swapped: a's is b.data, b's is a.data" : "")")
         }
     }
 

@@ -122,6 +122,13 @@ private func bruteForceContiguous(shape: [Int], strides: [Int]) -> Bool {
                     "a transposed single row, shape [4, 1] with strides [1, 4], is contiguous: skip axes of size 1")
             #expect(isContiguous(shape: [], strides: []), "a scalar is contiguous")
         }
+
+        @Test func emptyShapesAreContiguous() {
+            // contiguousStrides([3, 0]) is [1, 1]: the walk multiplies expected by 0 and then rejects axis 0.
+            #expect(isContiguous(shape: [3, 0], strides: [1, 1]),
+                    "shape [3, 0] has no elements, so none can be out of place: it is contiguous — return true first when shape.contains(0)")
+            #expect(isContiguous(shape: [0, 4], strides: [4, 1]), "shape [0, 4] has no elements: contiguous")
+        }
     }
 
     // MARK: 2.5 — permuted views

@@ -197,6 +197,15 @@ private func show(_ t: Tensor?) -> String { t.map { "\($0.toArray()) (shape \($0
             #expect(b.grad?.toArray() == [1, 2, 3], "∂Σab/∂b = a, got \(show(b.grad))\(whereItGoesWrong { (a * b).sum() })")
         }
 
+        @Test func theUpstreamGradientScalesEachShare() {
+            // Under a sum, g is all ones and a rule that drops it still passes; under a square it is 2ab.
+            let a = Tensor([1, 2, 3], requiresGrad: true), b = Tensor([4, 5, 6], requiresGrad: true)
+            (a * b).pow(2).sum().backward()
+            #expect(a.grad?.toArray() == [32, 100, 216],
+                    "∂Σ(ab)²/∂a = 2ab · b, got \(show(a.grad))\(a.grad?.toArray() == [4, 5, 6] ? " — the upstream gradient g was left out: a's gradient is g * b, not b" : "")\(whereItGoesWrong { (a * b).pow(2).sum() })")
+            #expect(b.grad?.toArray() == [8, 40, 108], "∂Σ(ab)²/∂b = 2ab · a, got \(show(b.grad))\(whereItGoesWrong { (a * b).pow(2).sum() })")
+        }
+
         @Test func broadcastFactors() {
             let a = Tensor([1, 2, 3, 4, 5, 6], shape: [2, 3], requiresGrad: true)
             let s = Tensor([2, 3], shape: [2, 1], requiresGrad: true)
