@@ -222,6 +222,29 @@ def build_cases():
                             / (t["x"].var(dim=(-1,), keepdim=True, unbiased=False) + 1e-5).sqrt()
                             * t["g"] + t["b"]).sum(dim=0))
 
+    # 17–20. Convolution and pooling windows at the edges: inputs smaller than
+    #     the kernel, width or height 1, stride larger than the kernel,
+    #     padding ≥ kernel / 2, batch 1. A window that hangs over the right
+    #     edge has a negative numerator in ⌊(w − 1 + p − j) / s⌋, where
+    #     rounding toward zero (Swift's `/`) once counted a column too many.
+    def conv_edge(name, x_shape, w_shape, stride, padding):
+        add(name,
+            f"(y * y).sum() with y = x.conv2d(w, bias: b, stride: {stride}, padding: {padding})",
+            lambda r: {"x": (f32(r.normal(size=x_shape)), True),
+                       "w": (f32(r.normal(size=w_shape) * 0.5), True),
+                       "b": (f32(r.normal(size=(w_shape[0],)) * 0.1), True)},
+            lambda t, _: F.conv2d(t["x"], t["w"], t["b"], stride=stride, padding=padding).pow(2).sum())
+
+    conv_edge("conv_edge_1x1_input", (2, 2, 1, 1), (2, 2, 3, 3), 2, 1)
+    conv_edge("conv_edge_width_1", (2, 1, 5, 1), (3, 1, 3, 4), 3, 2)
+    conv_edge("conv_edge_stride_past_kernel", (1, 2, 7, 6), (2, 2, 2, 3), 3, 2)
+
+    add("pool_edge_windows",
+        "x.maxPool2d(kernelSize: 3, stride: 2) * w, summed",
+        lambda r: {"x": (f32(r.normal(size=(1, 2, 5, 4))), True),
+                   "w": (f32(r.normal(size=(1, 2, 2, 1))), False)},
+        lambda t, _: (F.max_pool2d(t["x"], 3, stride=2) * t["w"]).sum())
+
     return cases
 
 

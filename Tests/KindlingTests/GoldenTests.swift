@@ -95,6 +95,10 @@ struct GoldenTests {
         "nll_log_softmax",
         "views_feed_ops",
         "layer_norm_composite",
+        "conv_edge_1x1_input",
+        "conv_edge_width_1",
+        "conv_edge_stride_past_kernel",
+        "pool_edge_windows",
     ]
 
     /// The Kindling version of each case's expression (mirrors `fn` in
@@ -165,6 +169,15 @@ struct GoldenTests {
             let centered = x - x.mean(axis: -1, keepdim: true)
             let normalized = centered / (x.variance(axes: [-1], keepdim: true, unbiased: false) + 1e-5).sqrt()
             return (normalized * t["g"]! + t["b"]!).gelu().sum(axis: 0)
+
+        case "conv_edge_1x1_input", "conv_edge_width_1", "conv_edge_stride_past_kernel":
+            let (stride, padding) = ["conv_edge_1x1_input": (2, 1), "conv_edge_width_1": (3, 2),
+                                     "conv_edge_stride_past_kernel": (3, 2)][name]!
+            let y = t["x"]!.conv2d(t["w"]!, bias: t["b"]!, stride: stride, padding: padding)
+            return (y * y).sum()
+
+        case "pool_edge_windows":
+            return (t["x"]!.maxPool2d(kernelSize: 3, stride: 2) * t["w"]!).sum()
 
         default:
             fatalError("GoldenTests: no Kindling expression for case '\(name)'")

@@ -761,8 +761,65 @@ private func naiveConv2d(_ x: Tensor, _ w: Tensor, bias: Tensor?, stride s: Int,
     return Tensor(out, shape: [n, o, oh, ow])
 }
 
+/// The gradient of Σ out·r with respect to the input, by the same six loops:
+/// each output's weight spread back over the input positions its window read.
+private func naiveConv2dInputGradient(_ x: Tensor, _ w: Tensor, _ r: Tensor, stride s: Int, padding p: Int) -> Tensor {
+    let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+    let (o, kh, kw) = (w.shape[0], w.shape[2], w.shape[3])
+    let (oh, ow) = (r.shape[2], r.shape[3])
+    var dx = [Float](repeating: 0, count: n * c * h * wd)
+    for b in 0..<n { for f in 0..<o { for y in 0..<oh { for xx in 0..<ow {
+        for ch in 0..<c { for i in 0..<kh { for j in 0..<kw {
+            let iy = y * s - p + i, ix = xx * s - p + j
+            if iy >= 0 && iy < h && ix >= 0 && ix < wd { dx[((b * c + ch) * h + iy) * wd + ix] += w[f, ch, i, j] * r[b, f, y, xx] }
+        } } }
+    } } } }
+    return Tensor(dx, shape: x.shape)
+}
+
 @Suite("Convolution and pooling")
 struct ConvTests {
+    /// Windows that hang over the right or bottom edge, where ⌊(w − 1 + p − j) / s⌋
+    /// has a negative numerator: Swift's `/` (toward zero) counted one column
+    /// too many there, and im2col read — col2im wrote — outside the image.
+    @Test(arguments: [
+        ([1, 1, 1, 1], [1, 1, 3, 3], 2, 1),  // a 1×1 input, a 3×3 kernel, stride 2, padding 1
+        ([3, 2, 1, 1], [2, 2, 3, 3], 2, 1),  // the same, batch 3: a stray column reads the next image
+        ([3, 1, 2, 1], [1, 1, 3, 4], 3, 2),  // a kernel wider than the input and one side's padding
+        ([1, 1, 2, 2], [1, 1, 3, 3], 2, 1),  // input smaller than the kernel
+        ([2, 2, 1, 5], [3, 2, 1, 3], 2, 1),  // height 1
+        ([2, 1, 5, 1], [2, 1, 3, 1], 3, 1),  // width 1, stride 3
+        ([1, 1, 4, 4], [1, 1, 2, 2], 3, 0),  // stride larger than the kernel
+        ([1, 1, 3, 3], [1, 1, 3, 3], 1, 2),  // padding ≥ kernel / 2
+        ([2, 3, 5, 4], [2, 3, 3, 2], 2, 2),
+        ([1, 2, 1, 3], [2, 2, 1, 3], 2, 1),
+    ])
+    func edgeWindowsMatchNaiveConvolution(_ xShape: [Int], _ wShape: [Int], _ stride: Int, _ padding: Int) {
+        let x = normalTensor(xShape, seed: 31), w = normalTensor(wShape, seed: 32)
+        x.requiresGrad = true
+        let out = x.conv2d(w, stride: stride, padding: padding)
+        let expected = naiveConv2d(x.detach(), w, bias: nil, stride: stride, padding: padding)
+        #expect(out.shape == expected.shape, "conv2d \(xShape) * \(wShape), stride \(stride), padding \(padding)")
+        expectClose(out, expected, atol: 1e-4, rtol: 1e-4)
+        let r = normalTensor(out.shape, seed: 33)
+        (out * r).sum().backward()
+        expectClose(x.grad!, naiveConv2dInputGradient(x.detach(), w, r, stride: stride, padding: padding), atol: 1e-4, rtol: 1e-4)
+    }
+
+    @Test func aKernelLargerThanThePaddedInputHasNoWindow() {
+        // ⌊−2 / 3⌋ + 1 = 0 windows, whatever the stride (rounding toward zero gave 1).
+        #expect(convOutputSize(1, kernel: 3, stride: 3, padding: 0) <= 0)
+        #expect(convOutputSize(2, kernel: 5, stride: 4, padding: 1) <= 0)
+    }
+
+    @Test func aKernelLargerThanThePaddedInputTraps() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = Tensor.zeros([1, 1, 1, 1]).conv2d(Tensor.zeros([1, 1, 3, 3]), stride: 3)
+        }
+        let message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(message.contains("conv2d") && message.contains("[1, 1, 3, 3]") && message.contains("[1, 1, 1, 1]"), "\(message)")
+    }
+
     @Test func outputSize() {
         #expect(convOutputSize(28, kernel: 5, stride: 1, padding: 2) == 28)
         #expect(convOutputSize(28, kernel: 2, stride: 2, padding: 0) == 14)

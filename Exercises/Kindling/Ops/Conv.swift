@@ -11,9 +11,25 @@
 // Backward is two more products and the inverse of im2col (col2im), which
 // *adds* each column back into the patch it came from.
 
-/// The output size of a convolution or pooling window along one axis.
+/// ⌊a / b⌋ for b > 0. Swift's `/` rounds toward zero, which is the floor
+/// only when a ≥ 0: −1 / 2 is 0, but ⌊−1/2⌋ = −1. Window arithmetic meets
+/// negative numerators whenever a kernel hangs over an edge, and there the
+/// difference is one window too many — one that reads (and, in col2im,
+/// writes) outside the image.
+@inline(__always)
+func floorDivide(_ a: Int, _ b: Int) -> Int {
+    a >= 0 ? a / b : -((-a + b - 1) / b)
+}
+
+/// ⌈a / b⌉ for b > 0.
+@inline(__always)
+func ceilDivide(_ a: Int, _ b: Int) -> Int { -floorDivide(-a, b) }
+
+/// The output size of a convolution or pooling window along one axis:
+/// ⌊(input + 2·padding − kernel) / stride⌋ + 1, which is ≤ 0 when the kernel
+/// is larger than the padded input.
 public func convOutputSize(_ input: Int, kernel: Int, stride: Int, padding: Int) -> Int {
-    (input + 2 * padding - kernel) / stride + 1
+    floorDivide(input + 2 * padding - kernel, stride) + 1
 }
 
 /// Where a convolution's windows fall, computed once and shared by im2col and col2im.
@@ -28,8 +44,9 @@ struct ConvGeometry {
 @inline(__always)
 func validColumns(_ j: Int, _ g: ConvGeometry) -> Range<Int> {
     // ox·s − p + j ≥ 0  ⇔  ox ≥ ⌈(p − j) / s⌉;   ox·s − p + j < w  ⇔  ox ≤ ⌊(w − 1 + p − j) / s⌋
-    let lo = Swift.max(0, (g.padding - j + g.stride - 1) / g.stride)
-    let hi = Swift.min(g.ow, (g.w - 1 + g.padding - j) / g.stride + 1)
+    // Both numerators can be negative: floor and ceiling, not Swift's `/`.
+    let lo = Swift.max(0, ceilDivide(g.padding - j, g.stride))
+    let hi = Swift.min(g.ow, floorDivide(g.w - 1 + g.padding - j, g.stride) + 1)
     return lo..<Swift.max(lo, hi)
 }
 
