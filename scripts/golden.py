@@ -245,6 +245,29 @@ def build_cases():
                    "w": (f32(r.normal(size=(1, 2, 2, 1))), False)},
         lambda t, _: (F.max_pool2d(t["x"], 3, stride=2) * t["w"]).sum())
 
+    # 21–23. Batch norm in training mode (the batch's own statistics) and
+    #     layer norm, each with γ and β: one fused backward rule each.
+    add("batch_norm_train_4d",
+        "x.batchNorm(runningMean: nil, runningVar: nil, weight: g, bias: b, training: true)",
+        lambda r: {"x": (f32(r.normal(size=(3, 4, 2, 3)) * 2 + 1), True),
+                   "g": (f32(1 + r.normal(size=(4,)) * 0.2), True),
+                   "b": (f32(r.normal(size=(4,)) * 0.1), True)},
+        lambda t, _: F.batch_norm(t["x"], None, None, t["g"], t["b"], training=True))
+
+    add("batch_norm_train_2d",
+        "x.batchNorm(runningMean: nil, runningVar: nil, weight: g, bias: b, training: true, eps: 1e-3)",
+        lambda r: {"x": (f32(r.normal(size=(5, 3)) * 3), True),
+                   "g": (f32(1 + r.normal(size=(3,)) * 0.2), True),
+                   "b": (f32(r.normal(size=(3,)) * 0.1), True)},
+        lambda t, _: F.batch_norm(t["x"], None, None, t["g"], t["b"], training=True, eps=1e-3))
+
+    add("layer_norm_fused",
+        "x.layerNorm([3, 4], weight: g, bias: b)",
+        lambda r: {"x": (f32(r.normal(size=(2, 3, 4)) * 2 - 1), True),
+                   "g": (f32(1 + r.normal(size=(3, 4)) * 0.2), True),
+                   "b": (f32(r.normal(size=(3, 4)) * 0.1), True)},
+        lambda t, _: F.layer_norm(t["x"], (3, 4), t["g"], t["b"]))
+
     return cases
 
 

@@ -99,6 +99,9 @@ struct GoldenTests {
         "conv_edge_width_1",
         "conv_edge_stride_past_kernel",
         "pool_edge_windows",
+        "batch_norm_train_4d",
+        "batch_norm_train_2d",
+        "layer_norm_fused",
     ]
 
     /// The Kindling version of each case's expression (mirrors `fn` in
@@ -178,6 +181,15 @@ struct GoldenTests {
 
         case "pool_edge_windows":
             return (t["x"]!.maxPool2d(kernelSize: 3, stride: 2) * t["w"]!).sum()
+
+        case "batch_norm_train_4d":
+            return t["x"]!.batchNorm(runningMean: nil, runningVar: nil, weight: t["g"]!, bias: t["b"]!, training: true)
+
+        case "batch_norm_train_2d":
+            return t["x"]!.batchNorm(runningMean: nil, runningVar: nil, weight: t["g"]!, bias: t["b"]!, training: true, eps: 1e-3)
+
+        case "layer_norm_fused":
+            return t["x"]!.layerNorm([3, 4], weight: t["g"]!, bias: t["b"]!)
 
         default:
             fatalError("GoldenTests: no Kindling expression for case '\(name)'")

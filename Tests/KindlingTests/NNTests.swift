@@ -884,3 +884,71 @@ extension NNTests {
         }
     }
 }
+
+// MARK: - Normalization
+
+/// Standard normal numbers from a private generator, scaled and shifted.
+private func normals(_ shape: [Int], seed: UInt64, scale: Float = 1, shift: Float = 0) -> Tensor {
+    var g = SeededGenerator(seed: seed)
+    return Tensor((0..<elementCount(shape)).map { _ in g.nextNormal() * scale + shift }, shape: shape, requiresGrad: true)
+}
+
+@Suite("Batch norm and layer norm")
+struct NormalizationTests {
+    @Test func batchNormGradientsAreRight() {
+        let x = normals([4, 3, 2, 2], seed: 1, scale: 2, shift: 1), g = normals([3], seed: 2, scale: 0.3, shift: 1)
+        let b = normals([3], seed: 3, scale: 0.1)
+        let report = gradcheck([x, g, b], epsilon: 1e-2, atol: 2e-2, rtol: 2e-2) {
+            $0[0].batchNorm(runningMean: nil, runningVar: nil, weight: $0[1], bias: $0[2], training: true)
+        }
+        #expect(report.passed, "\(report)")
+        // Only three nodes: the fused normalization, γ, β.
+        let y = x.batchNorm(runningMean: nil, runningVar: nil, weight: g, bias: b, training: true)
+        #expect(y.node?.op == "add" && y.node?.inputs[0].node?.inputs[0].node?.op == "batchNorm")
+    }
+
+    @Test func layerNormGradientsAreRight() {
+        let x = normals([2, 3, 4], seed: 4, scale: 2, shift: -1), g = normals([3, 4], seed: 5, scale: 0.3, shift: 1)
+        let b = normals([3, 4], seed: 6, scale: 0.1)
+        let report = gradcheck([x, g, b], epsilon: 1e-2, atol: 2e-2, rtol: 2e-2) { $0[0].layerNorm([3, 4], weight: $0[1], bias: $0[2]) }
+        #expect(report.passed, "\(report)")
+        // A strided input: the statistics follow the view, not the storage.
+        let t = normals([4, 2], seed: 7).transposed()
+        let viaCopy = t.contiguous().layerNorm([4]).toArray(), viaView = t.layerNorm([4]).toArray()
+        #expect(viaCopy == viaView)
+    }
+
+    @Test func trainingUpdatesTheRunningStatisticsAndEvaluationUsesThem() {
+        let x = Tensor([1, 2, 3, 4, 10, 20, 30, 40], shape: [4, 2])  // channel 0: 1, 3, 10, 30; channel 1: 2, 4, 20, 40
+        let runningMean = Tensor.zeros([2]), runningVar = Tensor.ones([2])
+        _ = x.batchNorm(runningMean: runningMean, runningVar: runningVar, training: true, momentum: 0.1)
+        // Means 11 and 16.5; unbiased variances 526/3 and 931/3 (n − 1 = 3), as PyTorch keeps them.
+        let mean: [Float] = [11, 16.5], variance: [Float] = [526.0 / 3, 931.0 / 3]
+        for c in 0..<2 {
+            #expect(Swift.abs(runningMean[c] - 0.1 * mean[c]) < 1e-4, "running mean \(runningMean.toArray())")
+            #expect(Swift.abs(runningVar[c] - (0.9 + 0.1 * variance[c])) < 1e-3, "running var \(runningVar.toArray())")
+        }
+        // Evaluation: the running statistics, and nothing moves.
+        let before = (runningMean.toArray(), runningVar.toArray())
+        let y = x.batchNorm(runningMean: runningMean, runningVar: runningVar, training: false)
+        #expect(runningMean.toArray() == before.0 && runningVar.toArray() == before.1)
+        let expected = (x[0, 0] - runningMean[0]) / (runningVar[0] + 1e-5).squareRoot()
+        #expect(Swift.abs(y[0, 0] - expected) < 1e-5)
+    }
+
+    @Test func aBatchOfOneCannotBeNormalizedInTraining() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = Tensor.ones([1, 4]).batchNorm(runningMean: nil, runningVar: nil, training: true)
+        }
+        let message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(message.contains("batchNorm") && message.contains("more than one value per channel") && message.contains("[1, 4]"), "\(message)")
+    }
+
+    @Test func layerNormNamesAShapeThatDoesNotFit() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = Tensor.ones([2, 3, 4]).layerNorm([3])
+        }
+        let message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(message.contains("layerNorm") && message.contains("[2, 3, 4]") && message.contains("[3]"), "\(message)")
+    }
+}

@@ -1,0 +1,191 @@
+// Normalization: batch norm and layer norm.
+//
+// Both subtract a mean and divide by a standard deviation, each computed over a
+// GROUP of elements, then scale and shift by learned γ and β:
+//
+//     x̂ = (x − μ) / √(σ² + ε)          y = γ·x̂ + β
+//
+// Batch norm's groups are channels: for [N, C, H, W], channel c's group is
+// every x[n, c, h, w] — over the batch and the image. Layer norm's groups are
+// examples: each row's trailing `normalizedShape` elements.
+//
+// Composed from small ops (mean, subtract, square, mean, add, sqrt, divide,
+// multiply, add) the forward pass records nine nodes, each allocating a tensor
+// the size of the input, and backward walks all nine. Written as ONE rule, the
+// backward is two sums per group and one pass over the elements. With
+// dx̂ = γ·dy, and means taken over the group:
+//
+//     dx = (dx̂ − mean(dx̂) − x̂ · mean(dx̂ · x̂)) / √(σ² + ε)
+//
+// The first two terms: μ moves with every x, so a shift of x̂ that is the same
+// across the group has no effect. The third: σ moves too, so a change along x̂
+// itself is scaled away. (Lesson 12 derives it.)
+
+/// How the elements of a contiguous tensor fall into normalization groups:
+/// `outer` blocks of `groups` runs of `inner` elements. Group g is the runs
+/// `(o · groups + g) · inner ..< +inner` for every o — [N, C, H·W] for batch
+/// norm (group = channel), [1, rows, M] for layer norm (group = row).
+struct NormLayout {
+    let outer, groups, inner: Int
+    /// Elements per group.
+    var count: Int { outer * inner }
+
+    /// Calls `body` with each run of `inner` elements of group `g`.
+    @inline(__always)
+    func forEachRun(of g: Int, _ body: (Int) -> Void) {
+        for o in 0..<outer { body((o * groups + g) * inner) }
+    }
+}
+
+/// Each group's mean and 1/√(σ² + ε), with σ² the biased variance (divided by
+/// n, as normalization uses). Sums in Double: a group may hold millions of
+/// elements.
+func groupStatistics(_ x: UnsafePointer<Float>, _ layout: NormLayout,
+                     eps: Float) -> (mean: [Float], variance: [Float], invStd: [Float]) {
+    var mean = [Float](repeating: 0, count: layout.groups), variance = mean, invStd = mean
+    mean.withUnsafeMutableBufferPointer { meanOut in
+      variance.withUnsafeMutableBufferPointer { varianceOut in
+        invStd.withUnsafeMutableBufferPointer { invStdOut in
+            parallelChunks(layout.groups, minimumWork: layout.groups * layout.count) { groups in
+                for g in groups {
+                    var sum = 0.0
+                    layout.forEachRun(of: g) { start in
+                        for i in start..<start + layout.inner { sum += Double(x[i]) }
+                    }
+                    let m = sum / Double(layout.count)
+                    var squares = 0.0
+                    layout.forEachRun(of: g) { start in
+                        for i in start..<start + layout.inner { let d = Double(x[i]) - m; squares += d * d }
+                    }
+                    meanOut[g] = Float(m)
+                    varianceOut[g] = Float(squares / Double(layout.count))
+                    invStdOut[g] = Float(1 / (squares / Double(layout.count) + Double(eps)).squareRoot())
+                }
+            }
+        }
+      }
+    }
+    return (mean, variance, invStd)
+}
+
+/// x̂ = (x − μ)·invStd for every element, into a new contiguous tensor of `shape`.
+func normalized(_ x: UnsafePointer<Float>, _ layout: NormLayout, mean: [Float], invStd: [Float], shape: [Int]) -> Tensor {
+    let out = Tensor(storage: Storage(uninitializedCount: layout.groups * layout.count), shape: shape)
+    let y = out.storage.base
+    parallelChunks(layout.groups, minimumWork: layout.groups * layout.count) { groups in
+        for g in groups {
+            let (m, s) = (mean[g], invStd[g])
+            layout.forEachRun(of: g) { start in
+                for i in start..<start + layout.inner { y[i] = (x[i] - m) * s }
+            }
+        }
+    }
+    return out
+}
+
+/// The one backward rule: dx = (dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂))·invStd, each
+/// mean over the group. `dxHat` and `xHat` contiguous in `layout`.
+func normalizationBackward(dxHat: Tensor, xHat: Tensor, _ layout: NormLayout, invStd: [Float]) -> Tensor {
+    let dx = Tensor(storage: Storage(uninitializedCount: layout.groups * layout.count), shape: xHat.shape)
+    let d = dxHat.storage.base + dxHat.offset, h = xHat.storage.base + xHat.offset, out = dx.storage.base
+    parallelChunks(layout.groups, minimumWork: layout.groups * layout.count) { groups in
+        for g in groups {
+            var sumD = 0.0, sumDH = 0.0
+            layout.forEachRun(of: g) { start in
+                for i in start..<start + layout.inner { sumD += Double(d[i]); sumDH += Double(d[i]) * Double(h[i]) }
+            }
+            let meanD = Float(sumD / Double(layout.count)), meanDH = Float(sumDH / Double(layout.count))
+            let s = invStd[g]
+            layout.forEachRun(of: g) { start in
+                for i in start..<start + layout.inner { out[i] = (d[i] - meanD - h[i] * meanDH) * s }
+            }
+        }
+    }
+    withExtendedLifetime((dxHat, xHat)) {}
+    return dx
+}
+
+extension Tensor {
+    /// Batch normalization of [N, C] or [N, C, …] over every axis but the
+    /// channels (axis 1), as `torch.nn.functional.batch_norm`.
+    ///
+    /// In training, each channel is normalized by the batch's own mean and
+    /// (biased) variance, and `runningMean`/`runningVar`, when given, move
+    /// toward them in place: r ← (1 − momentum)·r + momentum·batch statistic,
+    /// with the unbiased variance for `runningVar` (as PyTorch). In evaluation
+    /// the running statistics are used instead, and nothing is updated.
+    /// `weight` (γ) and `bias` (β) are [C], or nil for 1 and 0.
+    public func batchNorm(runningMean: Tensor?, runningVar: Tensor?, weight: Tensor? = nil, bias: Tensor? = nil,
+                          training: Bool, momentum: Float = 0.1, eps: Float = 1e-5) -> Tensor {
+        require(rank >= 2, "batchNorm: input \(shape) must be [N, C] or [N, C, …]")
+        let c = shape[1]
+        for (name, t) in [("runningMean", runningMean), ("runningVar", runningVar), ("weight", weight), ("bias", bias)] {
+            if let t { require(t.shape == [c], "batchNorm: \(name) \(t.shape) must be [\(c)] for input \(shape)") }
+        }
+        // γ and β broadcast along axis 1: [C] → [1, C, 1, …].
+        let perChannel = [1, c] + Array(repeating: 1, count: rank - 2)
+        func affine(_ xHat: Tensor) -> Tensor {
+            var y = xHat
+            if let weight { y = y * weight.reshaped(perChannel) }
+            if let bias { y = y + bias.reshaped(perChannel) }
+            return y
+        }
+        guard training else {
+            require(runningMean != nil && runningVar != nil,
+                    "batchNorm: evaluation needs runningMean and runningVar (input \(shape))")
+            // Fixed statistics: an affine map per channel, composed of ordinary ops.
+            let mean = runningMean!.detach().reshaped(perChannel), variance = runningVar!.detach().reshaped(perChannel)
+            return affine((self - mean) / (variance + eps).sqrt())
+        }
+        let layout = NormLayout(outer: shape[0], groups: c, inner: shape.dropFirst(2).reduce(1, *))
+        require(layout.count > 1,
+                "batchNorm: training needs more than one value per channel to compute a variance, got input \(shape)")
+        let x = contiguous().detach()
+        let (mean, variance, invStd) = withExtendedLifetime(x) { groupStatistics(x.storage.base + x.offset, layout, eps: eps) }
+        let xHat = withExtendedLifetime(x) {
+            normalized(x.storage.base + x.offset, layout, mean: mean, invStd: invStd, shape: shape)
+        }
+        if let runningMean, let runningVar {
+            // Statistics, not parameters: updated in place, outside the graph.
+            let n = Float(layout.count)
+            for g in 0..<c {
+                let m = runningMean.storage.base + runningMean.offset + g * runningMean.strides[0]
+                let v = runningVar.storage.base + runningVar.offset + g * runningVar.strides[0]
+                m.pointee = (1 - momentum) * m.pointee + momentum * mean[g]
+                v.pointee = (1 - momentum) * v.pointee + momentum * variance[g] * n / (n - 1)
+            }
+        }
+        // x̂ is a node of its own, whose rule is the fused one; γ and β follow as ordinary ops.
+        let normalizedNode = Tensor.record(xHat, op: "batchNorm", inputs: [self]) { g in
+            [normalizationBackward(dxHat: g.contiguous(), xHat: xHat, layout, invStd: invStd)]
+        }
+        return affine(normalizedNode)
+    }
+
+    /// Layer normalization over the trailing axes `normalizedShape`, as
+    /// `torch.nn.functional.layer_norm`: each example's last
+    /// `normalizedShape.count` axes are one group. `weight` (γ) and `bias` (β)
+    /// have shape `normalizedShape`, or are nil for 1 and 0.
+    public func layerNorm(_ normalizedShape: [Int], weight: Tensor? = nil, bias: Tensor? = nil, eps: Float = 1e-5) -> Tensor {
+        require(!normalizedShape.isEmpty && rank >= normalizedShape.count && Array(shape.suffix(normalizedShape.count)) == normalizedShape,
+                "layerNorm: input \(shape) does not end in the normalized shape \(normalizedShape)")
+        for (name, t) in [("weight", weight), ("bias", bias)] {
+            if let t { require(t.shape == normalizedShape, "layerNorm: \(name) \(t.shape) must be \(normalizedShape)") }
+        }
+        let inner = normalizedShape.reduce(1, *)
+        let layout = NormLayout(outer: 1, groups: count / Swift.max(inner, 1), inner: inner)
+        let x = contiguous().detach()
+        let (mean, _, invStd) = withExtendedLifetime(x) { groupStatistics(x.storage.base + x.offset, layout, eps: eps) }
+        let xHat = withExtendedLifetime(x) {
+            normalized(x.storage.base + x.offset, layout, mean: mean, invStd: invStd, shape: shape)
+        }
+        let normalizedNode = Tensor.record(xHat, op: "layerNorm", inputs: [self]) { g in
+            [normalizationBackward(dxHat: g.contiguous(), xHat: xHat, layout, invStd: invStd)]
+        }
+        // γ and β have the trailing shape: they broadcast over the leading axes.
+        var y = normalizedNode
+        if let weight { y = y * weight }
+        if let bias { y = y + bias }
+        return y
+    }
+}
