@@ -952,3 +952,77 @@ struct NormalizationTests {
         #expect(message.contains("layerNorm") && message.contains("[2, 3, 4]") && message.contains("[3]"), "\(message)")
     }
 }
+
+private struct BatchNormGolden: Decodable {
+    let input: [Float]
+    let eval_output: [Float]
+    let train_output: [Float]
+    let running_mean_after: [Float]
+    let running_var_after: [Float]
+    let num_batches_tracked_after: Int
+    let keys: [String]
+}
+
+/// A CNN with batch norm and layer norm shaped as scripts/golden_bn.py's.
+private func torchShapedCNN() -> Sequential {
+    Sequential(Conv2d(1, 4, kernelSize: 3, padding: 1), BatchNorm2d(4), ReLU(), MaxPool2d(2),
+               Flatten(), Linear(4 * 3 * 3, 5), LayerNorm([5]))
+}
+
+@Suite("Normalization layers")
+struct NormalizationLayerTests {
+    @Test func runningStatisticsAreBuffersNotParameters() throws {
+        let model = Sequential(Conv2d(1, 2, kernelSize: 3), BatchNorm2d(2))
+        #expect(model.namedParameters().map(\.name) == ["0.weight", "0.bias", "1.weight", "1.bias"])
+        #expect(model.namedBuffers().map(\.name) == ["1.running_mean", "1.running_var", "1.num_batches_tracked"])
+        #expect(model.stateDict().keys.sorted() == ["0.bias", "0.weight", "1.bias", "1.num_batches_tracked",
+                                                    "1.running_mean", "1.running_var", "1.weight"])
+        // Training moves them; evaluation does not.
+        let bn = model.layers[1] as! BatchNorm2d
+        _ = model(Tensor.rand([3, 1, 5, 5]))
+        #expect(bn.numBatchesTracked.tensor.item() == 1 && bn.runningMean.tensor.toArray() != [0, 0])
+        model.eval()
+        let before = bn.runningMean.tensor.toArray()
+        _ = model(Tensor.rand([1, 1, 5, 5]))  // a batch of one is fine in evaluation
+        #expect(bn.runningMean.tensor.toArray() == before && bn.numBatchesTracked.tensor.item() == 1)
+        // A state dict without them does not load strictly, and says which.
+        var partial = model.stateDict()
+        partial["1.running_var"] = nil
+        #expect(throws: StateDictError.self) { try model.load(stateDict: partial) }
+        do { try model.load(stateDict: partial) } catch { #expect("\(error)".contains("missing: 1.running_var"), "\(error)") }
+    }
+
+    @Test func loadsAPyTorchCNNAndAgreesWithIt() throws {
+        let golden = try JSONDecoder().decode(BatchNormGolden.self, from: Data(contentsOf: nnDataURL("golden_bn.json")))
+        let model = torchShapedCNN()
+        #expect(model.stateDict().keys.sorted() == golden.keys)
+        try model.load(from: nnDataURL("torch_cnn_bn.safetensors").path)  // num_batches_tracked is int64 there
+        let x = Tensor(golden.input, shape: [2, 1, 6, 6])
+        model.eval()
+        let evaluated = noGrad { model(x) }.toArray()
+        #expect(zip(evaluated, golden.eval_output).allSatisfy { Swift.abs($0 - $1) < 1e-4 }, "eval: \(evaluated) vs \(golden.eval_output)")
+        model.train()
+        let trained = noGrad { model(x) }.toArray()
+        #expect(zip(trained, golden.train_output).allSatisfy { Swift.abs($0 - $1) < 1e-4 }, "train: \(trained) vs \(golden.train_output)")
+        let bn = model.layers[1] as! BatchNorm2d
+        #expect(zip(bn.runningMean.tensor.toArray(), golden.running_mean_after).allSatisfy { Swift.abs($0 - $1) < 1e-5 })
+        #expect(zip(bn.runningVar.tensor.toArray(), golden.running_var_after).allSatisfy { Swift.abs($0 - $1) < 1e-5 })
+        #expect(bn.numBatchesTracked.tensor.item() == Float(golden.num_batches_tracked_after))
+    }
+
+    @Test func aChannelMismatchNamesTheLayerAndTheShapes() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = BatchNorm2d(16)(Tensor.ones([4, 8, 5, 5]))
+        }
+        let message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(message.contains("BatchNorm2d(16)") && message.contains("[4, 8, 5, 5]") && message.contains("8 channels"), "\(message)")
+    }
+
+    @Test func aBatchOfOneInTrainingIsNamed() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = BatchNorm1d(3)(Tensor.ones([1, 3]))
+        }
+        let message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(message.contains("BatchNorm1d(3)") && message.contains("more than one value per channel") && message.contains("[1, 3]"), "\(message)")
+    }
+}

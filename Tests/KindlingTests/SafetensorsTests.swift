@@ -137,10 +137,20 @@ private func expectLoadError(_ path: String, mentioning words: String...,
     }
 
     @Test func unsupportedDtype() throws {
+        let path = try temporaryPath("bool.safetensors")
+        try writeSafetensors(header: #"{"w":{"dtype":"BOOL","shape":[1],"data_offsets":[0,1]}}"#,
+                             data: [1], to: path)
+        expectLoadError(path, mentioning: "unsupported dtype BOOL", "'w'")
+    }
+
+    @Test func integersLoadAsFloats() throws {
+        // Batch norm's num_batches_tracked is an int64 scalar in a PyTorch state dict.
         let path = try temporaryPath("int.safetensors")
-        try writeSafetensors(header: #"{"w":{"dtype":"I32","shape":[1],"data_offsets":[0,4]}}"#,
-                             data: [0, 0, 0, 0], to: path)
-        expectLoadError(path, mentioning: "unsupported dtype I32", "'w'")
+        try writeSafetensors(header: #"{"n":{"dtype":"I64","shape":[],"data_offsets":[0,8]},"k":{"dtype":"I32","shape":[2],"data_offsets":[8,16]}}"#,
+                             data: [7, 1, 0, 0, 0, 0, 0, 0, 0xFE, 0xFF, 0xFF, 0xFF, 3, 0, 0, 0], to: path)
+        let tensors = try loadSafetensors(from: path)
+        #expect(tensors["n"]?.shape == [] && tensors["n"]?.toArray() == [263])
+        #expect(tensors["k"]?.toArray() == [-2, 3])
     }
 
     @Test func offsetsOutOfRange() throws {

@@ -100,11 +100,13 @@ private func writeAtomically(_ bytes: [UInt8], to path: String) throws {
 /// The element types we can read, and their sizes in bytes.
 private enum DType: String {
     case f32 = "F32", f64 = "F64", f16 = "F16", bf16 = "BF16"
+    /// Integers, such as batch norm's `num_batches_tracked` in a PyTorch state dict.
+    case i64 = "I64", i32 = "I32"
 
     var size: Int {
         switch self {
-        case .f32: 4
-        case .f64: 8
+        case .f32, .i32: 4
+        case .f64, .i64: 8
         case .f16, .bf16: 2
         }
     }
@@ -194,7 +196,7 @@ private func parseEntry(name: String, _ value: Any, fail: (String) -> Safetensor
         throw fail("tensor '\(name)' needs a string dtype, an integer shape and integer data_offsets")
     }
     guard let dtype = DType(rawValue: dtypeName) else {
-        throw fail("tensor '\(name)' has unsupported dtype \(dtypeName); only F32, F64, F16 and BF16 can be loaded")
+        throw fail("tensor '\(name)' has unsupported dtype \(dtypeName); only F32, F64, F16, BF16, I64 and I32 can be loaded")
     }
     guard shape.allSatisfy({ $0 >= 0 }), offsets.count == 2, 0 <= offsets[0], offsets[0] <= offsets[1] else {
         throw fail("tensor '\(name)' has an invalid shape \(shape) or data_offsets \(offsets)")
@@ -261,6 +263,10 @@ private func decode(_ raw: UnsafeRawBufferPointer, as dtype: DType) -> Storage {
     case .bf16:
         // bfloat16 is the top half of a Float32: shift it back into place.
         for i in 0..<count { out[i] = Float(bitPattern: UInt32(element(i, of: raw, as: UInt16.self)) << 16) }
+    case .i64:
+        for i in 0..<count { out[i] = Float(element(i, of: raw, as: Int64.self)) }
+    case .i32:
+        for i in 0..<count { out[i] = Float(element(i, of: raw, as: Int32.self)) }
     }
     return storage
 }

@@ -18,6 +18,24 @@ public enum ModuleChild {
     case module(Module)
 }
 
+/// A tensor a module keeps but does not train, such as batch norm's running
+/// statistics (PyTorch calls it a buffer). It is saved and loaded with the
+/// parameters, under `name` (PyTorch's, e.g. `running_mean`) or else its
+/// property's name, but it is no parameter: no optimizer sees it and no
+/// gradient reaches it. The module that owns it updates it in place.
+public final class Buffer {
+    /// The values.
+    public let tensor: Tensor
+    /// The key in a state dict, when it is not the property's name.
+    public let name: String?
+
+    /// A buffer holding `tensor`.
+    public init(_ tensor: Tensor, name: String? = nil) {
+        self.tensor = tensor
+        self.name = name
+    }
+}
+
 /// One running module call: which module, inside which other call. Recorded
 /// on each graph node so tools can group operations by module.
 public final class ModuleScope: Sendable {
@@ -78,19 +96,31 @@ open class Module {
     /// value is a `Tensor`, a `Module`, an optional of either, or an array of
     /// either (named `name.0`, `name.1`, …).
     open func namedChildren() -> [(name: String, child: ModuleChild)] {
-        var result: [(name: String, child: ModuleChild)] = []
+        storedProperties().flatMap { Module.children(named: $0.name, in: $0.value) }
+    }
+
+    /// Every stored property of this object, superclass properties first.
+    func storedProperties() -> [(name: String, value: Any)] {
         var mirror: Mirror? = Mirror(reflecting: self)
         var levels: [Mirror] = []
         while let m = mirror, m.subjectType != Module.self {
             levels.append(m)
             mirror = m.superclassMirror
         }
-        for level in levels.reversed() {  // superclass properties first
-            for case let (label?, value) in level.children {
-                result.append(contentsOf: Module.children(named: label, in: value))
+        return levels.reversed().flatMap { level in
+            level.children.compactMap { child in child.label.map { ($0, child.value) } }
+        }
+    }
+
+    /// Every buffer of this module and its submodules, with dotted names
+    /// (`"bn.running_mean"`), module by module as `namedModules()` lists them.
+    public func namedBuffers() -> [(name: String, buffer: Tensor)] {
+        namedModules().flatMap { entry in
+            entry.module.storedProperties().compactMap { property -> (String, Tensor)? in
+                guard let buffer = property.value as? Buffer else { return nil }
+                return ((entry.name.isEmpty ? "" : entry.name + ".") + (buffer.name ?? property.name), buffer.tensor)
             }
         }
-        return result
     }
 
     /// Interprets one stored property's value as parameters/submodules: a
@@ -153,9 +183,11 @@ open class Module {
     /// The number of trainable numbers.
     public var parameterCount: Int { parameters().reduce(0) { $0 + $1.count } }
 
-    /// The parameters by dotted name, sharing storage with the module (detached).
+    /// The parameters and buffers by dotted name, sharing storage with the
+    /// module (detached).
     public func stateDict() -> [String: Tensor] {
-        Dictionary(namedParameters().map { ($0.name, $0.parameter.detach()) }, uniquingKeysWith: { a, _ in a })
+        Dictionary(namedParameters().map { ($0.name, $0.parameter.detach()) } + namedBuffers().map { ($0.name, $0.buffer.detach()) },
+                   uniquingKeysWith: { a, _ in a })
     }
 
     /// What stands in the way of loading `stateDict`, one line per problem,
@@ -176,12 +208,23 @@ open class Module {
     /// offending parameters (see `stateDictProblems`); nothing is changed when
     /// it throws.
     public func load(stateDict: [String: Tensor], strict: Bool = true) throws {
-        let problems = stateDictProblems(stateDict, strict: strict)
+        // Buffers are checked beside the parameters, by the same rules.
+        let buffers = namedBuffers()
+        let bufferNames = Set(buffers.map(\.name))
+        var problems = stateDictProblems(stateDict.filter { !bufferNames.contains($0.key) }, strict: strict)
+        for (name, buffer) in buffers.sorted(by: { $0.name < $1.name }) {
+            if let given = stateDict[name] {
+                if given.shape != buffer.shape { problems.append("\(name): expected shape \(buffer.shape), got \(given.shape)") }
+            } else if strict {
+                problems.append("missing: \(name)")
+            }
+        }
         guard problems.isEmpty else {
             throw StateDictError(description: "load(stateDict:): " + problems.joined(separator: "; "))
         }
         noGrad {
             for (name, p) in namedParameters() { if let t = stateDict[name] { p.assign(t) } }
+            for (name, b) in buffers { if let t = stateDict[name] { b.assign(t) } }
         }
     }
 }

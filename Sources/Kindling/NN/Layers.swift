@@ -75,6 +75,103 @@ public final class MaxPool2d: Module {
     public override func forward(_ x: Tensor) -> Tensor { x.maxPool2d(kernelSize: kernelSize, stride: stride) }
 }
 
+/// Batch normalization (see `Tensor.batchNorm`): each channel normalized by
+/// the batch's statistics in training, by running statistics in evaluation,
+/// then scaled by γ (`weight`) and shifted by β (`bias`). `BatchNorm1d` and
+/// `BatchNorm2d` differ only in the input ranks they accept. The state dict
+/// holds PyTorch's names: `weight`, `bias`, `running_mean`, `running_var`,
+/// `num_batches_tracked`.
+open class BatchNorm: Module {
+    /// γ, [C], ones at first; `nil` without `affine`.
+    public let weight: Tensor?
+    /// β, [C], zeros at first; `nil` without `affine`.
+    public let bias: Tensor?
+    /// The mean each channel is normalized by in evaluation: zeros at first.
+    public let runningMean: Buffer
+    /// The variance each channel is normalized by in evaluation: ones at first.
+    public let runningVar: Buffer
+    /// Training batches seen (a scalar).
+    public let numBatchesTracked: Buffer
+    /// How far the running statistics move toward each batch's: r ← (1 − m)·r + m·batch.
+    public let momentum: Float
+    /// Added to the variance before the square root.
+    public let eps: Float
+    let channels: Int
+    let ranks: [Int]
+    let inputDescription: String
+
+    init(channels: Int, eps: Float, momentum: Float, affine: Bool, ranks: [Int], inputDescription: String) {
+        require(channels > 0, "BatchNorm: the number of channels must be positive, got \(channels)")
+        weight = affine ? Tensor.ones([channels], requiresGrad: true) : nil
+        bias = affine ? Tensor.zeros([channels], requiresGrad: true) : nil
+        runningMean = Buffer(Tensor.zeros([channels]), name: "running_mean")
+        runningVar = Buffer(Tensor.ones([channels]), name: "running_var")
+        numBatchesTracked = Buffer(Tensor.zeros([]), name: "num_batches_tracked")
+        self.momentum = momentum
+        self.eps = eps
+        self.channels = channels
+        self.ranks = ranks
+        self.inputDescription = inputDescription
+        super.init()
+    }
+
+    public override func forward(_ x: Tensor) -> Tensor {
+        let layer = "\(type(of: self))(\(channels))"
+        require(ranks.contains(x.rank), "\(layer): input \(x.shape) must be \(inputDescription)")
+        require(x.shape[1] == channels, "\(layer): input \(x.shape) has \(x.shape[1]) channels, expected \(channels)")
+        if isTraining {
+            require(x.count / channels > 1,
+                    "\(layer): training needs more than one value per channel to compute a variance, got input \(x.shape)")
+            numBatchesTracked.tensor.assign(numBatchesTracked.tensor + 1)
+        }
+        return x.batchNorm(runningMean: runningMean.tensor, runningVar: runningVar.tensor, weight: weight, bias: bias,
+                           training: isTraining, momentum: momentum, eps: eps)
+    }
+}
+
+/// Batch normalization of [N, C] or [N, C, L] inputs.
+public final class BatchNorm1d: BatchNorm {
+    /// Batch normalization of `channels` features.
+    public init(_ channels: Int, eps: Float = 1e-5, momentum: Float = 0.1, affine: Bool = true) {
+        super.init(channels: channels, eps: eps, momentum: momentum, affine: affine, ranks: [2, 3],
+                   inputDescription: "[N, C] or [N, C, L]")
+    }
+}
+
+/// Batch normalization of [N, C, H, W] images, per channel.
+public final class BatchNorm2d: BatchNorm {
+    /// Batch normalization of `channels` channels.
+    public init(_ channels: Int, eps: Float = 1e-5, momentum: Float = 0.1, affine: Bool = true) {
+        super.init(channels: channels, eps: eps, momentum: momentum, affine: affine, ranks: [4],
+                   inputDescription: "[N, C, H, W]")
+    }
+}
+
+/// Layer normalization over the trailing `normalizedShape` (see `Tensor.layerNorm`).
+public final class LayerNorm: Module {
+    /// The trailing shape each example is normalized over.
+    public let normalizedShape: [Int]
+    /// γ, ones at first, of `normalizedShape`; `nil` without `elementwiseAffine`.
+    public let weight: Tensor?
+    /// β, zeros at first; `nil` without `elementwiseAffine`.
+    public let bias: Tensor?
+    /// Added to the variance before the square root.
+    public let eps: Float
+
+    /// Layer normalization over the trailing axes `normalizedShape`.
+    public init(_ normalizedShape: [Int], eps: Float = 1e-5, elementwiseAffine: Bool = true) {
+        self.normalizedShape = normalizedShape
+        weight = elementwiseAffine ? Tensor.ones(normalizedShape, requiresGrad: true) : nil
+        bias = elementwiseAffine ? Tensor.zeros(normalizedShape, requiresGrad: true) : nil
+        self.eps = eps
+        super.init()
+    }
+
+    public override func forward(_ x: Tensor) -> Tensor {
+        x.layerNorm(normalizedShape, weight: weight, bias: bias, eps: eps)
+    }
+}
+
 /// Flattens every axis from `startAxis` on into one: [N, C, H, W] → [N, C·H·W].
 public final class Flatten: Module {
     /// The first axis to merge.
