@@ -268,6 +268,18 @@ def build_cases():
                    "b": (f32(r.normal(size=(3, 4)) * 0.1), True)},
         lambda t, _: F.layer_norm(t["x"], (3, 4), t["g"], t["b"]))
 
+    # 24–25. Average pooling: padded windows (zeros counted in the mean, as
+    #     count_include_pad=True), and adaptive bins of unequal sizes.
+    add("avg_pool_padded",
+        "x.avgPool2d(kernelSize: 3, stride: 2, padding: 1)",
+        lambda r: {"x": (f32(r.normal(size=(2, 2, 5, 6))), True)},
+        lambda t, _: F.avg_pool2d(t["x"], 3, stride=2, padding=1))
+
+    add("adaptive_avg_pool",
+        "x.adaptiveAvgPool2d((3, 2)) + x.adaptiveAvgPool2d((1, 1))",
+        lambda r: {"x": (f32(r.normal(size=(1, 2, 7, 5))), True)},
+        lambda t, _: F.adaptive_avg_pool2d(t["x"], (3, 2)) + F.adaptive_avg_pool2d(t["x"], 1))
+
     return cases
 
 

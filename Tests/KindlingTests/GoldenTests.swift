@@ -102,6 +102,8 @@ struct GoldenTests {
         "batch_norm_train_4d",
         "batch_norm_train_2d",
         "layer_norm_fused",
+        "avg_pool_padded",
+        "adaptive_avg_pool",
     ]
 
     /// The Kindling version of each case's expression (mirrors `fn` in
@@ -190,6 +192,12 @@ struct GoldenTests {
 
         case "layer_norm_fused":
             return t["x"]!.layerNorm([3, 4], weight: t["g"]!, bias: t["b"]!)
+
+        case "avg_pool_padded":
+            return t["x"]!.avgPool2d(kernelSize: 3, stride: 2, padding: 1)
+
+        case "adaptive_avg_pool":
+            return t["x"]!.adaptiveAvgPool2d((3, 2)) + t["x"]!.adaptiveAvgPool2d((1, 1))
 
         default:
             fatalError("GoldenTests: no Kindling expression for case '\(name)'")

@@ -1026,3 +1026,33 @@ struct NormalizationLayerTests {
         #expect(message.contains("BatchNorm1d(3)") && message.contains("more than one value per channel") && message.contains("[1, 3]"), "\(message)")
     }
 }
+
+@Suite("Average pooling")
+struct AveragePoolTests {
+    @Test func handComputedWindows() {
+        let x = Tensor((0..<16).map(Float.init), shape: [1, 1, 4, 4])
+        #expect(x.avgPool2d(kernelSize: 2).toArray() == [2.5, 4.5, 10.5, 12.5])
+        // Padding counts as zeros: the corner window [[0, 0], [0, 0]] ∪ x[0, 0] averages 0 over 4.
+        #expect(x.avgPool2d(kernelSize: 2, stride: 2, padding: 1).toArray().first == 0)
+        // Global average pooling: each plane's mean.
+        #expect(x.adaptiveAvgPool2d((1, 1)).toArray() == [7.5] && AdaptiveAvgPool2d(1)(x).shape == [1, 1, 1, 1])
+        // Adaptive bins of 5 rows into 3: [0, 2), [1, 4), [3, 5) — they overlap when the sizes do not divide.
+        let rows = Tensor((0..<5).map(Float.init), shape: [1, 1, 5, 1]).adaptiveAvgPool2d((3, 1)).toArray()
+        #expect(rows == [0.5, 2, 3.5], "\(rows)")
+    }
+
+    @Test func gradientsAreRight() {
+        var generator = SeededGenerator(seed: 11)
+        let x = Tensor((0..<(2 * 2 * 5 * 6)).map { _ in generator.nextNormal() }, shape: [2, 2, 5, 6], requiresGrad: true)
+        #expect(gradcheck([x]) { $0[0].avgPool2d(kernelSize: 3, stride: 2, padding: 1) }.passed)
+        #expect(gradcheck([x]) { $0[0].adaptiveAvgPool2d((3, 4)) }.passed)
+    }
+
+    @Test func anOutputLargerThanTheInputIsNamed() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = Tensor.ones([1, 1, 2, 2]).adaptiveAvgPool2d((3, 3))
+        }
+        let message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(message.contains("adaptiveAvgPool2d") && message.contains("2×2"), "\(message)")
+    }
+}

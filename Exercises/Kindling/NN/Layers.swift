@@ -170,6 +170,48 @@ public final class LayerNorm: Module {
     }
 }
 
+/// Average pooling over square windows (see `Tensor.avgPool2d`).
+public final class AvgPool2d: Module {
+    /// Window side.
+    public let kernelSize: Int
+    /// Window step (defaults to `kernelSize`).
+    public let stride: Int
+    /// Zeros on each side, counted in the mean.
+    public let padding: Int
+
+    /// Pooling with `kernelSize` windows.
+    public init(_ kernelSize: Int, stride: Int? = nil, padding: Int = 0) {
+        self.kernelSize = kernelSize
+        self.stride = stride ?? kernelSize
+        self.padding = padding
+        super.init()
+    }
+
+    public override func forward(_ x: Tensor) -> Tensor {
+        x.avgPool2d(kernelSize: kernelSize, stride: stride, padding: padding)
+    }
+}
+
+/// Average pooling to a fixed output size (see `Tensor.adaptiveAvgPool2d`);
+/// `AdaptiveAvgPool2d(1)` is global average pooling.
+public final class AdaptiveAvgPool2d: Module {
+    /// Output rows.
+    public let outputHeight: Int
+    /// Output columns.
+    public let outputWidth: Int
+
+    /// Pooling to `outputSize` × `outputSize`.
+    public convenience init(_ outputSize: Int) { self.init((outputSize, outputSize)) }
+
+    /// Pooling to `outputSize` (rows, columns).
+    public init(_ outputSize: (Int, Int)) {
+        (outputHeight, outputWidth) = outputSize
+        super.init()
+    }
+
+    public override func forward(_ x: Tensor) -> Tensor { x.adaptiveAvgPool2d((outputHeight, outputWidth)) }
+}
+
 /// Flattens every axis from `startAxis` on into one: [N, C, H, W] → [N, C·H·W].
 public final class Flatten: Module {
     /// The first axis to merge.
