@@ -280,6 +280,20 @@ def build_cases():
         lambda r: {"x": (f32(r.normal(size=(1, 2, 7, 5))), True)},
         lambda t, _: F.adaptive_avg_pool2d(t["x"], (3, 2)) + F.adaptive_avg_pool2d(t["x"], 1))
 
+    # 26–27. Dilated and grouped convolutions, and a depthwise one (groups = channels).
+    add("conv_dilated_grouped",
+        "(y * y).sum() with y = x.conv2d(w, bias: b, stride: 1, padding: 2, dilation: 2, groups: 2)",
+        lambda r: {"x": (f32(r.normal(size=(2, 4, 6, 5))), True),
+                   "w": (f32(r.normal(size=(6, 2, 3, 3)) * 0.3), True),
+                   "b": (f32(r.normal(size=(6,)) * 0.1), True)},
+        lambda t, _: F.conv2d(t["x"], t["w"], t["b"], padding=2, dilation=2, groups=2).pow(2).sum())
+
+    add("conv_depthwise",
+        "x.conv2d(w, stride: 2, padding: 1, groups: 3)",
+        lambda r: {"x": (f32(r.normal(size=(1, 3, 5, 5))), True),
+                   "w": (f32(r.normal(size=(3, 1, 3, 3)) * 0.5), True)},
+        lambda t, _: F.conv2d(t["x"], t["w"], stride=2, padding=1, groups=3))
+
     return cases
 
 

@@ -104,6 +104,8 @@ struct GoldenTests {
         "layer_norm_fused",
         "avg_pool_padded",
         "adaptive_avg_pool",
+        "conv_dilated_grouped",
+        "conv_depthwise",
     ]
 
     /// The Kindling version of each case's expression (mirrors `fn` in
@@ -198,6 +200,13 @@ struct GoldenTests {
 
         case "adaptive_avg_pool":
             return t["x"]!.adaptiveAvgPool2d((3, 2)) + t["x"]!.adaptiveAvgPool2d((1, 1))
+
+        case "conv_dilated_grouped":
+            let y = t["x"]!.conv2d(t["w"]!, bias: t["b"]!, stride: 1, padding: 2, dilation: 2, groups: 2)
+            return (y * y).sum()
+
+        case "conv_depthwise":
+            return t["x"]!.conv2d(t["w"]!, stride: 2, padding: 1, groups: 3)
 
         default:
             fatalError("GoldenTests: no Kindling expression for case '\(name)'")

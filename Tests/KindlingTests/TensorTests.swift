@@ -744,17 +744,21 @@ struct SoftmaxTests {
 
 // MARK: - Convolution and pooling
 
-/// The textbook six loops: out[n, o, y, x] = b[o] + Σ w[o, c, i, j]·in[n, c, y·s − p + i, x·s − p + j].
-private func naiveConv2d(_ x: Tensor, _ w: Tensor, bias: Tensor?, stride s: Int, padding p: Int) -> Tensor {
-    let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-    let (o, kh, kw) = (w.shape[0], w.shape[2], w.shape[3])
-    let oh = (h + 2 * p - kh) / s + 1, ow = (wd + 2 * p - kw) / s + 1
+/// The textbook six loops: out[n, o, y, x] = b[o] + Σ w[o, c, i, j]·in[n, c, y·s − p + i·d, x·s − p + j·d],
+/// c running over the channels of o's group.
+private func naiveConv2d(_ x: Tensor, _ w: Tensor, bias: Tensor?, stride s: Int, padding p: Int,
+                         dilation d: Int = 1, groups: Int = 1) -> Tensor {
+    let (n, h, wd) = (x.shape[0], x.shape[2], x.shape[3])
+    let (o, cg, kh, kw) = (w.shape[0], w.shape[1], w.shape[2], w.shape[3])
+    let oh = (h + 2 * p - d * (kh - 1) - 1) / s + 1, ow = (wd + 2 * p - d * (kw - 1) - 1) / s + 1
     var out = [Float](repeating: 0, count: n * o * oh * ow)
     for b in 0..<n { for f in 0..<o { for y in 0..<oh { for xx in 0..<ow {
         var total: Float = bias.map { $0[f] } ?? 0
-        for ch in 0..<c { for i in 0..<kh { for j in 0..<kw {
-            let iy = y * s - p + i, ix = xx * s - p + j
-            if iy >= 0 && iy < h && ix >= 0 && ix < wd { total += w[f, ch, i, j] * x[b, ch, iy, ix] }
+        let group = f / (o / groups)
+        for k in 0..<cg { for i in 0..<kh { for j in 0..<kw {
+            let ch = group * cg + k
+            let iy = y * s - p + i * d, ix = xx * s - p + j * d
+            if iy >= 0 && iy < h && ix >= 0 && ix < wd { total += w[f, k, i, j] * x[b, ch, iy, ix] }
         } } }
         out[((b * o + f) * oh + y) * ow + xx] = total
     } } } }
@@ -804,6 +808,25 @@ struct ConvTests {
         let r = normalTensor(out.shape, seed: 33)
         (out * r).sum().backward()
         expectClose(x.grad!, naiveConv2dInputGradient(x.detach(), w, r, stride: stride, padding: padding), atol: 1e-4, rtol: 1e-4)
+    }
+
+    @Test(arguments: [
+        (2, 1, 2, 1),  // dilation 2
+        (3, 1, 1, 2),  // dilation 3, stride 2
+        (1, 2, 1, 1),  // two groups
+        (2, 4, 2, 1),  // depthwise (groups = channels), dilated
+        (1, 4, 0, 2),
+    ])
+    func dilatedAndGroupedConvolutionMatchesNaive(_ dilation: Int, _ groups: Int, _ padding: Int, _ stride: Int) {
+        let x = normalTensor([2, 4, 7, 6], seed: 41), w = normalTensor([8, 4 / groups, 3, 2], seed: 42)
+        let b = normalTensor([8], seed: 43)
+        x.requiresGrad = true
+        w.requiresGrad = true
+        let out = x.conv2d(w, bias: b, stride: stride, padding: padding, dilation: dilation, groups: groups)
+        expectClose(out, naiveConv2d(x.detach(), w.detach(), bias: b, stride: stride, padding: padding, dilation: dilation, groups: groups),
+                    atol: 1e-4, rtol: 1e-4)
+        let report = gradcheck([x, w]) { $0[0].conv2d($0[1], stride: stride, padding: padding, dilation: dilation, groups: groups) }
+        #expect(report.passed, "dilation \(dilation), groups \(groups): \(report)")
     }
 
     @Test func aKernelLargerThanThePaddedInputHasNoWindow() {

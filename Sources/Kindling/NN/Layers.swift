@@ -31,7 +31,7 @@ public final class Linear: Module {
 
 /// 2-D convolution over NCHW images (see `Tensor.conv2d`).
 public final class Conv2d: Module {
-    /// [outChannels, inChannels, kernelSize, kernelSize].
+    /// [outChannels, inChannels / groups, kernelSize, kernelSize].
     public let weight: Tensor
     /// [outChannels], or `nil`.
     public let bias: Tensor?
@@ -39,22 +39,30 @@ public final class Conv2d: Module {
     public let stride: Int
     /// Zeros added around each image side.
     public let padding: Int
+    /// Spacing between the kernel's taps.
+    public let dilation: Int
+    /// Channel groups, each convolved with its own filters (inChannels: depthwise).
+    public let groups: Int
 
     /// A convolution with square `kernelSize` windows.
     public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
-                bias: Bool = true) {
-        let shape = [outChannels, inChannels, kernelSize, kernelSize]
+                dilation: Int = 1, groups: Int = 1, bias: Bool = true) {
+        require(groups >= 1 && inChannels % groups == 0 && outChannels % groups == 0,
+                "Conv2d(\(inChannels), \(outChannels)): \(groups) groups must divide both channel counts")
+        let shape = [outChannels, inChannels / groups, kernelSize, kernelSize]
         weight = Init.kaimingUniform(shape, a: Float(5).squareRoot())
         weight.requiresGrad = true
         let bound = 1 / Float(Init.fans(shape).fanIn).squareRoot()
         self.bias = bias ? Tensor.uniform([outChannels], low: -bound, high: bound, requiresGrad: true) : nil
         self.stride = stride
         self.padding = padding
+        self.dilation = dilation
+        self.groups = groups
         super.init()
     }
 
     public override func forward(_ x: Tensor) -> Tensor {
-        x.conv2d(weight, bias: bias, stride: stride, padding: padding)
+        x.conv2d(weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups)
     }
 }
 

@@ -26,27 +26,30 @@ func floorDivide(_ a: Int, _ b: Int) -> Int {
 func ceilDivide(_ a: Int, _ b: Int) -> Int { -floorDivide(-a, b) }
 
 /// The output size of a convolution or pooling window along one axis:
-/// ⌊(input + 2·padding − kernel) / stride⌋ + 1, which is ≤ 0 when the kernel
-/// is larger than the padded input.
-public func convOutputSize(_ input: Int, kernel: Int, stride: Int, padding: Int) -> Int {
-    floorDivide(input + 2 * padding - kernel, stride) + 1
+/// ⌊(input + 2·padding − span) / stride⌋ + 1, where a kernel dilated by d
+/// spans d·(kernel − 1) + 1 inputs. It is ≤ 0 when the kernel does not fit
+/// the padded input.
+public func convOutputSize(_ input: Int, kernel: Int, stride: Int, padding: Int, dilation: Int = 1) -> Int {
+    floorDivide(input + 2 * padding - (dilation * (kernel - 1) + 1), stride) + 1
 }
 
 /// Where a convolution's windows fall, computed once and shared by im2col and col2im.
 struct ConvGeometry {
-    let n, c, h, w, kh, kw, stride, padding, oh, ow: Int
+    let n, c, h, w, kh, kw, stride, padding, dilation, oh, ow: Int
     var patch: Int { c * kh * kw }        // rows of cols
     var columns: Int { n * oh * ow }      // columns of cols
 }
 
-/// The output columns `ox` whose input column `ox·stride − padding + j` lies
-/// inside an image of width `w`: everything outside reads padding (zeros).
+/// The output columns `ox` whose input column `ox·stride − padding + j·dilation`
+/// lies inside an image of width `w`: everything outside reads padding (zeros).
 @inline(__always)
 func validColumns(_ j: Int, _ g: ConvGeometry) -> Range<Int> {
-    // ox·s − p + j ≥ 0  ⇔  ox ≥ ⌈(p − j) / s⌉;   ox·s − p + j < w  ⇔  ox ≤ ⌊(w − 1 + p − j) / s⌋
+    // With jd = j·dilation: ox·s − p + jd ≥ 0  ⇔  ox ≥ ⌈(p − jd) / s⌉;
+    //                       ox·s − p + jd < w  ⇔  ox ≤ ⌊(w − 1 + p − jd) / s⌋.
     // Both numerators can be negative: floor and ceiling, not Swift's `/`.
-    let lo = Swift.max(0, ceilDivide(g.padding - j, g.stride))
-    let hi = Swift.min(g.ow, floorDivide(g.w - 1 + g.padding - j, g.stride) + 1)
+    let jd = j * g.dilation
+    let lo = Swift.max(0, ceilDivide(g.padding - jd, g.stride))
+    let hi = Swift.min(g.ow, floorDivide(g.w - 1 + g.padding - jd, g.stride) + 1)
     return lo..<Swift.max(lo, hi)
 }
 
@@ -63,13 +66,13 @@ func im2col(_ x: UnsafePointer<Float>, _ g: ConvGeometry, into cols: UnsafeMutab
                 let image = x + (n * g.c + c) * g.h * g.w
                 for oy in 0..<g.oh {
                     let line = cols + r * g.columns + n * plane + oy * g.ow
-                    let iy = oy * g.stride - g.padding + i
+                    let iy = oy * g.stride - g.padding + i * g.dilation
                     guard iy >= 0 && iy < g.h, !valid.isEmpty else {
                         line.update(repeating: 0, count: g.ow)
                         continue
                     }
                     line.update(repeating: 0, count: valid.lowerBound)
-                    let source = image + iy * g.w - g.padding + j
+                    let source = image + iy * g.w - g.padding + j * g.dilation
                     if g.stride == 1 {
                         (line + valid.lowerBound).update(from: source + valid.lowerBound, count: valid.count)
                     } else {
@@ -94,10 +97,10 @@ func col2im(_ cols: UnsafePointer<Float>, _ g: ConvGeometry, into x: UnsafeMutab
             for n in batch {
                 let image = x + (n * g.c + c) * g.h * g.w
                 for oy in 0..<g.oh {
-                    let iy = oy * g.stride - g.padding + i
+                    let iy = oy * g.stride - g.padding + i * g.dilation
                     guard iy >= 0 && iy < g.h else { continue }
                     let line = cols + r * g.columns + n * plane + oy * g.ow
-                    let target = image + iy * g.w - g.padding + j
+                    let target = image + iy * g.w - g.padding + j * g.dilation
                     if g.stride == 1 {
                         for ox in valid { target[ox] += line[ox] }
                     } else {
@@ -111,20 +114,33 @@ func col2im(_ cols: UnsafePointer<Float>, _ g: ConvGeometry, into x: UnsafeMutab
 
 extension Tensor {
     /// 2-D convolution (really cross-correlation, as in PyTorch) of an NCHW
-    /// input with `weight` of shape [outChannels, inChannels, KH, KW], plus an
-    /// optional `bias` of shape [outChannels].
-    public func conv2d(_ weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0) -> Tensor {
+    /// input with `weight` of shape [outChannels, inChannels / groups, KH, KW],
+    /// plus an optional `bias` of shape [outChannels].
+    ///
+    /// `dilation` spreads the kernel's taps `dilation` inputs apart. With
+    /// `groups` > 1 the channels split into that many groups, each convolved
+    /// with its own filters only (`groups` = channels is depthwise).
+    public func conv2d(_ weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0,
+                       dilation: Int = 1, groups: Int = 1) -> Tensor {
         require(rank == 4 && weight.rank == 4,
                 "conv2d: input \(shape) must be [N, C, H, W] and weight \(weight.shape) [O, C, KH, KW]")
-        require(shape[1] == weight.shape[1],
-                "conv2d: input \(shape) has \(shape[1]) channels but weight \(weight.shape) expects \(weight.shape[1])")
-        require(stride >= 1 && padding >= 0, "conv2d: stride \(stride) must be ≥ 1 and padding \(padding) ≥ 0")
+        require(groups >= 1 && shape[1] % groups == 0 && weight.shape[0] % groups == 0,
+                "conv2d: \(groups) groups must divide the input's \(shape[1]) channels and the weight's \(weight.shape[0]) filters")
+        require(shape[1] == weight.shape[1] * groups,
+                "conv2d: input \(shape) has \(shape[1]) channels but weight \(weight.shape) expects \(weight.shape[1] * groups)"
+                + (groups > 1 ? " (\(weight.shape[1]) per group × \(groups) groups)" : ""))
+        require(stride >= 1 && padding >= 0 && dilation >= 1,
+                "conv2d: stride \(stride) and dilation \(dilation) must be ≥ 1 and padding \(padding) ≥ 0")
         let o = weight.shape[0]
         let g = ConvGeometry(n: shape[0], c: shape[1], h: shape[2], w: shape[3], kh: weight.shape[2], kw: weight.shape[3],
-                             stride: stride, padding: padding,
-                             oh: convOutputSize(shape[2], kernel: weight.shape[2], stride: stride, padding: padding),
-                             ow: convOutputSize(shape[3], kernel: weight.shape[3], stride: stride, padding: padding))
-        require(g.oh > 0 && g.ow > 0, "conv2d: kernel \(weight.shape) does not fit input \(shape) with padding \(padding)")
+                             stride: stride, padding: padding, dilation: dilation,
+                             oh: convOutputSize(shape[2], kernel: weight.shape[2], stride: stride, padding: padding, dilation: dilation),
+                             ow: convOutputSize(shape[3], kernel: weight.shape[3], stride: stride, padding: padding, dilation: dilation))
+        require(g.oh > 0 && g.ow > 0,
+                "conv2d: kernel \(weight.shape) does not fit input \(shape) with padding \(padding)"
+                + (dilation > 1 ? " and dilation \(dilation)" : ""))
+        // Per group: og filters, each over pg = (C / groups)·KH·KW rows of cols.
+        let og = o / groups, pg = g.patch / groups
         if let bias {
             require(bias.shape == [o], "conv2d: bias \(bias.shape) must be [\(o)] for weight \(weight.shape)")
         }
@@ -134,13 +150,16 @@ extension Tensor {
         // 1. every receptive field into a column;
         let cols = Storage(uninitializedCount: g.patch * g.columns)
         withExtendedLifetime(x) { im2col(x.storage.base + x.offset, g, into: cols.base) }
-        // 2. one product: [O, CKK] × [CKK, N·L] = [O, N·L];
+        // 2. one product per group: [O/G, CKK/G] × [CKK/G, N·L] = [O/G, N·L]
+        //    (with one group, the whole [O, CKK] × [CKK, N·L]);
         let product = Storage(uninitializedCount: o * g.columns)
         // (Raw pointers do not keep their owners alive: `withExtendedLifetime`
         // holds each fresh buffer until the last read through its pointer.)
         withExtendedLifetime((wt, cols, product)) {
-            gemm(wt.storage.base + wt.offset, g.patch, 1, cols.base, g.columns, 1, product.base,
-                 m: o, n: g.columns, k: g.patch)
+            for group in 0..<groups {
+                gemm(wt.storage.base + wt.offset + group * og * pg, pg, 1, cols.base + group * pg * g.columns, g.columns, 1,
+                     product.base + group * og * g.columns, m: og, n: g.columns, k: pg)
+            }
         }
         // 3. rearrange [O, N, L] → [N, O, L] and add the bias.
         let out = Tensor(storage: Storage(uninitializedCount: g.n * o * plane), shape: [g.n, o, g.oh, g.ow])
@@ -172,8 +191,10 @@ extension Tensor {
             // dInput = col2im(Wᵀ × dOut)
             if input.requiresGrad {
                 let dcols = Storage(uninitializedCount: g.patch * g.columns)
-                gemm(wt.storage.base + wt.offset, 1, g.patch, gradColumns.base, g.columns, 1, dcols.base,
-                     m: g.patch, n: g.columns, k: o)
+                for group in 0..<groups {
+                    gemm(wt.storage.base + wt.offset + group * og * pg, 1, pg, gradColumns.base + group * og * g.columns, g.columns, 1,
+                         dcols.base + group * pg * g.columns, m: pg, n: g.columns, k: og)
+                }
                 let dx = Tensor.zeros([g.n, g.c, g.h, g.w])
                 withExtendedLifetime(dcols) { col2im(dcols.base, g, into: dx.storage.base) }
                 grads.append(dx)
@@ -181,9 +202,11 @@ extension Tensor {
                 grads.append(nil)
             }
             // dWeight = dOut × colsᵀ
-            let dw = Tensor(storage: Storage(uninitializedCount: o * g.patch), shape: weight.shape)
-            gemm(gradColumns.base, g.columns, 1, cols.base, 1, g.columns, dw.storage.base,
-                 m: o, n: g.patch, k: g.columns)
+            let dw = Tensor(storage: Storage(uninitializedCount: o * pg), shape: weight.shape)
+            for group in 0..<groups {
+                gemm(gradColumns.base + group * og * g.columns, g.columns, 1, cols.base + group * pg * g.columns, 1, g.columns,
+                     dw.storage.base + group * og * pg, m: og, n: pg, k: g.columns)
+            }
             grads.append(dw)
             // dBias = dOut summed over batch and positions
             if bias != nil {
