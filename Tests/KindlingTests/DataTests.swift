@@ -294,3 +294,48 @@ private func epochLabels(_ loader: DataLoader) -> [[Int]] {
         #expect(test.batch([0]).labels == [9], "the first test image is an ankle boot")
     }
 }
+
+@Suite("Image augmentation")
+struct AugmentationTests {
+    @Test func shiftsAndFlipsKeepEveryPixelInPlaceOrZero() {
+        // One 1×3×4 image numbered 1…12: each output pixel is an input pixel
+        // shifted by the same (dy, dx), mirrored or not, or 0 where it came from outside.
+        let image = Tensor((1...12).map(Float.init), shape: [1, 1, 3, 4])
+        let augmentation = ImageAugmentation(cropPadding: 1, horizontalFlip: true)
+        var seen = Set<[Float]>()
+        for seed in 0..<200 {
+            var generator = SeededGenerator(seed: UInt64(seed))
+            let out = augmentation.apply(image, using: &generator).toArray()
+            seen.insert(out)
+            let explained = [false, true].contains { flip in
+                (-1...1).contains { dy in (-1...1).contains { dx in
+                    (0..<3).allSatisfy { y in (0..<4).allSatisfy { x in
+                        let iy = y + dy, ix = (flip ? 3 - x : x) + dx
+                        let expected: Float = (0..<3).contains(iy) && (0..<4).contains(ix) ? Float(iy * 4 + ix + 1) : 0
+                        return out[y * 4 + x] == expected
+                    } }
+                } }
+            }
+            #expect(explained, "seed \(seed): \(out) is no shift or flip of the image")
+        }
+        // 3 × 3 shifts × 2 flips, all drawn.
+        #expect(seen.count == 18, "\(seen.count) different results")
+        var g = SeededGenerator(seed: 1)
+        #expect(ImageAugmentation().apply(image, using: &g).toArray() == image.toArray(), "the default changes nothing")
+    }
+
+    @Test func theLoaderAugmentsTheSameWayOnEveryRunAndDifferentlyEveryEpoch() {
+        let images = Tensor((0..<(6 * 16)).map(Float.init), shape: [6, 1, 4, 4])
+        let data = TensorDataset(inputs: images, targets: Tensor((0..<6).map(Float.init), shape: [6]))
+        func epochs(_ loader: DataLoader) -> [[Float]] { (0..<2).map { _ in loader.flatMap { $0.inputs.toArray() } } }
+        let augmentation = ImageAugmentation(cropPadding: 1, horizontalFlip: true)
+        let first = epochs(DataLoader(data, batchSize: 4, seed: 3, augmentation: augmentation))
+        let second = epochs(DataLoader(data, batchSize: 4, seed: 3, augmentation: augmentation))
+        #expect(first == second, "same seed, same augmented batches")
+        #expect(first[0] != first[1], "a new draw every epoch")
+        #expect(first[0] != images.toArray())
+        // Labels are untouched.
+        let labels = DataLoader(data, batchSize: 6, seed: 3, augmentation: augmentation).map(\.labels)
+        #expect(labels == [[0, 1, 2, 3, 4, 5]])
+    }
+}

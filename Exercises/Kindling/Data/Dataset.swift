@@ -119,18 +119,22 @@ public final class DataLoader: Sequence {
     public let seed: UInt64
     /// How many epochs (iterations over the loader) have started.
     public private(set) var epoch = 0
+    /// Random crops and flips of each batch's inputs, drawn anew every epoch
+    /// (from the seed, the epoch and the batch: the same on every run); nil for none.
+    public let augmentation: ImageAugmentation?
 
     /// A loader over `dataset`. Without a `seed`, one is drawn from the
     /// generator in effect, so `manualSeed(_:)` or `withSeed(_:_:)` still makes
     /// the run repeatable.
     public init(_ dataset: any Dataset, batchSize: Int, shuffle: Bool = false, dropLast: Bool = false,
-                seed: UInt64? = nil) {
+                seed: UInt64? = nil, augmentation: ImageAugmentation? = nil) {
         require(batchSize > 0, "DataLoader: batchSize must be positive, got \(batchSize)")
         self.dataset = dataset
         self.batchSize = batchSize
         self.shuffle = shuffle
         self.dropLast = dropLast
         self.seed = seed ?? withRandomGenerator { $0.next() }
+        self.augmentation = augmentation
     }
 
     /// The number of batches in one epoch.
@@ -143,7 +147,8 @@ public final class DataLoader: Sequence {
         let order = shuffle ? epochOrder(epoch) : Array(0..<dataset.count)
         epoch += 1
         return Iterator(dataset: dataset, order: order,
-                        ranges: batchRanges(count: order.count, batchSize: batchSize, dropLast: dropLast))
+                        ranges: batchRanges(count: order.count, batchSize: batchSize, dropLast: dropLast),
+                        augmentation: augmentation, augmentationSeed: seed ^ (UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15))
     }
 
     /// The shuffled order of epoch `e`, the same on every run.
@@ -157,13 +162,18 @@ public final class DataLoader: Sequence {
         let dataset: any Dataset
         let order: [Int]
         let ranges: [Range<Int>]
+        var augmentation: ImageAugmentation? = nil
+        var augmentationSeed: UInt64 = 0
         var position = 0
 
         /// The next batch, or `nil` when the epoch is over.
         public mutating func next() -> Batch? {
             guard position < ranges.count else { return nil }
             defer { position += 1 }
-            return dataset.batch(Array(order[ranges[position]]))
+            let batch = dataset.batch(Array(order[ranges[position]]))
+            guard let augmentation else { return batch }
+            var generator = SeededGenerator(seed: augmentationSeed &+ UInt64(position))
+            return Batch(inputs: augmentation.apply(batch.inputs, using: &generator), targets: batch.targets)
         }
     }
 }
