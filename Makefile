@@ -21,7 +21,7 @@ graph: build
 	$(SWIFT) run -c release kindling graph --model mlp --out reports/mlp-graph.svg
 
 train-cnn: build
-	$(SWIFT) run -c release kindling train --model cnn --report reports/cnn
+	$(SWIFT) run -c release kindling train --model cnn --augment --report reports/cnn
 
 bench: build
 	$(SWIFT) run -c release kindling bench

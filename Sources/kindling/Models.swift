@@ -12,11 +12,15 @@ enum BuiltinModel: String, ExpressibleByArgument, CaseIterable {
             // 784 → 128 → 10, the classic first network.
             return Sequential(Flatten(), Linear(784, 128), ReLU(), Linear(128, 10))
         case .cnn:
-            // Two conv/pool stages, then a small classifier: 28 → 14 → 7.
-            return Sequential(
-                Conv2d(1, 16, kernelSize: 3, padding: 1), ReLU(), MaxPool2d(2),
-                Conv2d(16, 32, kernelSize: 3, padding: 1), ReLU(), MaxPool2d(2),
-                Flatten(), Linear(32 * 7 * 7, 128), ReLU(), Linear(128, 10))
+            // A small modern CNN: conv–BN–ReLU blocks at 28, 14 and 7 pixels,
+            // then global average pooling and one linear layer.
+            func block(_ input: Int, _ output: Int) -> [Module] {
+                // No conv bias: the batch norm's β right after it plays that part.
+                [Conv2d(input, output, kernelSize: 3, padding: 1, bias: false), BatchNorm2d(output), ReLU()]
+            }
+            return Sequential(block(1, 16) + block(16, 16) + [MaxPool2d(2)]
+                              + block(16, 32) + block(32, 32) + [MaxPool2d(2)]
+                              + block(32, 64) + [AdaptiveAvgPool2d(1), Flatten(), Linear(64, 10)])
         }
     }
 

@@ -8,10 +8,10 @@ struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a model on Fashion-MNIST and report test accuracy per epoch.")
 
-    @Option(help: "The model: mlp (784-128-10) or cnn (two conv/pool stages).")
+    @Option(help: "The model: mlp (784-128-10) or cnn (conv–batch-norm–ReLU blocks and global average pooling).")
     var model: BuiltinModel = .mlp
 
-    @Option(help: "Passes over the training set (default: 10 for mlp, 5 for cnn).")
+    @Option(help: "Passes over the training set.")
     var epochs: Int?
 
     @Option(help: "Examples per optimizer step.")
@@ -28,6 +28,9 @@ struct Train: ParsableCommand {
 
     @Option(help: "Learning-rate schedule over the epochs: cosine, step (×0.1 every third of the run) or none.")
     var schedule: ScheduleChoice = .cosine
+
+    @Flag(help: "Augment the training images: random shifts of up to 2 pixels and horizontal flips.")
+    var augment = false
 
     @Option(help: "Random seed for initialization and shuffling.")
     var seed: UInt64 = 0
@@ -54,7 +57,7 @@ struct Train: ParsableCommand {
         let (train, test) = try loadFashionMNIST(directory: data)
         manualSeed(seed)
         let net = model.make()
-        let epochs = self.epochs ?? (model == .mlp ? 10 : 5)
+        let epochs = self.epochs ?? 10
         let opt: Optimizer
         switch optimizer {
         case .sgd: opt = SGD(parameters: net.parameters(), learningRate: lr ?? 0.05, momentum: momentum)
@@ -70,7 +73,8 @@ struct Train: ParsableCommand {
         case .step: scheduler = StepLR(opt, stepSize: max(1, epochs / 3), gamma: 0.1)
         case .none: scheduler = nil
         }
-        let loader = DataLoader(train, batchSize: batchSize, shuffle: true, seed: seed)
+        let loader = DataLoader(train, batchSize: batchSize, shuffle: true, seed: seed,
+                                augmentation: augment ? ImageAugmentation(cropPadding: 2, horizontalFlip: true) : nil)
         let started = Date()
         var accuracies: [Double] = []
         var history = TrainingHistory(
