@@ -7,6 +7,8 @@ Prints exactly one line `name value unit` per workload, in this order:
     mlp_1epoch_test_acc    test accuracy after that epoch (fraction)
     cnn_epoch_s            wall seconds for one epoch of the small CNN
     cnn_1epoch_test_acc    test accuracy after that epoch (fraction)
+    cnn_bn_epoch_s         one epoch of `kindling train --model cnn` (conv–BN–ReLU, global average pooling)
+    cnn_bn_1epoch_test_acc test accuracy after that epoch (fraction)
     tiny_fwd_bwd_us        µs per (a*b + a).sum().backward() on 4x4 tensors
     matmul1024_gflops      1024x1024 @ 1024x1024 float32 throughput
     eltwise4M_ms           ms per x*y + x on 4,194,304-element tensors
@@ -36,7 +38,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 DEFAULT_DATA = "/usr/share/datasets/fashion-mnist"
-WORKLOADS = ["mlp", "cnn", "tiny", "matmul", "eltwise"]
+WORKLOADS = ["mlp", "cnn", "cnnbn", "tiny", "matmul", "eltwise"]
 
 
 # ---------------------------------------------------------------- data
@@ -83,6 +85,16 @@ def make_cnn():
     )
 
 
+def make_cnn_bn():
+    def block(i, o):
+        return [nn.Conv2d(i, o, 3, padding=1, bias=False), nn.BatchNorm2d(o), nn.ReLU()]
+    return nn.Sequential(
+        *block(1, 16), *block(16, 16), nn.MaxPool2d(2),     # 28 -> 14
+        *block(16, 32), *block(32, 32), nn.MaxPool2d(2),    # 14 -> 7
+        *block(32, 64), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10),
+    )
+
+
 def train_epoch(model, x, y, lr, batch=64):
     """One epoch of plain SGD over shuffled mini-batches; returns wall seconds."""
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.0)
@@ -124,6 +136,15 @@ def bench_cnn(data):
     secs = train_epoch(model, xtr.unsqueeze(1), ytr, lr=0.05)
     report("cnn_epoch_s", secs, "s")
     report("cnn_1epoch_test_acc", accuracy(model, xte.unsqueeze(1), yte), "fraction")
+
+
+def bench_cnn_bn(data):
+    (xtr, ytr), (xte, yte) = data
+    torch.manual_seed(0)
+    model = make_cnn_bn()
+    secs = train_epoch(model, xtr.unsqueeze(1), ytr, lr=0.05)
+    report("cnn_bn_epoch_s", secs, "s")
+    report("cnn_bn_1epoch_test_acc", accuracy(model, xte.unsqueeze(1), yte), "fraction")
 
 
 # ---------------------------------------------------------------- micro
@@ -197,6 +218,7 @@ def main():
 
     aliases = {"mlp_epoch_s": "mlp", "mlp_1epoch_test_acc": "mlp",
                "cnn_epoch_s": "cnn", "cnn_1epoch_test_acc": "cnn",
+               "cnn_bn_epoch_s": "cnnbn", "cnn_bn_1epoch_test_acc": "cnnbn",
                "tiny_fwd_bwd_us": "tiny", "matmul1024_gflops": "matmul",
                "eltwise4M_ms": "eltwise"}
     selected = set()
@@ -212,7 +234,7 @@ def main():
     np.random.seed(0)
 
     data = None
-    if selected & {"mlp", "cnn"}:
+    if selected & {"mlp", "cnn", "cnnbn"}:
         data = (load_split(args.data, "train"), load_split(args.data, "t10k"))
 
     for w in WORKLOADS:
@@ -222,6 +244,8 @@ def main():
             bench_mlp(data)
         elif w == "cnn":
             bench_cnn(data)
+        elif w == "cnnbn":
+            bench_cnn_bn(data)
         elif w == "tiny":
             bench_tiny()
         elif w == "matmul":

@@ -10,7 +10,8 @@ struct Bench: ParsableCommand {
         abstract: "Time the standard workloads; prints `name value unit` lines.")
 
     @Option(help: """
-        Run only these workloads (comma-separated: mlp,cnn,tiny,matmul,eltwise, \
+        Run only these workloads (comma-separated: mlp,cnn,tiny,matmul,eltwise; \
+        cnnbn: one epoch of `train --model cnn`, batch norm included; \
         or lesson5: the four matrix products of lesson 5).
         """)
     var only: String?
@@ -23,7 +24,7 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         let selected = Set((only ?? "mlp,cnn,tiny,matmul,eltwise").split(separator: ",").map(String.init))
-        if selected.contains("mlp") || selected.contains("cnn") {
+        if selected.contains("mlp") || selected.contains("cnn") || selected.contains("cnnbn") {
             let (train, test) = try loadFashionMNIST(directory: data)
             if selected.contains("mlp") {
                 let (seconds, acc) = epochBenchmark(BuiltinModel.benchmarkMLP, lr: 0.1, train: train, test: test)
@@ -34,6 +35,11 @@ struct Bench: ParsableCommand {
                 let (seconds, acc) = epochBenchmark(BuiltinModel.benchmarkCNN, lr: 0.05, train: train, test: test)
                 report("cnn_epoch_s", seconds, "s")
                 report("cnn_1epoch_test_acc", acc, "fraction")
+            }
+            if selected.contains("cnnbn") {
+                let (seconds, acc) = epochBenchmark(BuiltinModel.cnn.make, lr: 0.05, train: train, test: test)
+                report("cnn_bn_epoch_s", seconds, "s")
+                report("cnn_bn_1epoch_test_acc", acc, "fraction")
             }
         }
         if selected.contains("tiny") { report("tiny_fwd_bwd_us", tinyForwardBackward(), "us") }
