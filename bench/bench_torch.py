@@ -129,22 +129,14 @@ def bench_mlp(data):
     report("mlp_1epoch_test_acc", accuracy(model, xte.reshape(-1, 784), yte), "fraction")
 
 
-def bench_cnn(data):
+def bench_cnn(data, make=make_cnn, name="cnn"):
+    """One epoch of a CNN from `make`, reported as `{name}_epoch_s` and `{name}_1epoch_test_acc`."""
     (xtr, ytr), (xte, yte) = data
     torch.manual_seed(0)
-    model = make_cnn()
+    model = make()
     secs = train_epoch(model, xtr.unsqueeze(1), ytr, lr=0.05)
-    report("cnn_epoch_s", secs, "s")
-    report("cnn_1epoch_test_acc", accuracy(model, xte.unsqueeze(1), yte), "fraction")
-
-
-def bench_cnn_bn(data):
-    (xtr, ytr), (xte, yte) = data
-    torch.manual_seed(0)
-    model = make_cnn_bn()
-    secs = train_epoch(model, xtr.unsqueeze(1), ytr, lr=0.05)
-    report("cnn_bn_epoch_s", secs, "s")
-    report("cnn_bn_1epoch_test_acc", accuracy(model, xte.unsqueeze(1), yte), "fraction")
+    report(f"{name}_epoch_s", secs, "s")
+    report(f"{name}_1epoch_test_acc", accuracy(model, xte.unsqueeze(1), yte), "fraction")
 
 
 # ---------------------------------------------------------------- micro
@@ -245,7 +237,7 @@ def main():
         elif w == "cnn":
             bench_cnn(data)
         elif w == "cnnbn":
-            bench_cnn_bn(data)
+            bench_cnn(data, make_cnn_bn, "cnn_bn")
         elif w == "tiny":
             bench_tiny()
         elif w == "matmul":

@@ -127,13 +127,10 @@ open class BatchNorm: Module {
         let layer = "\(type(of: self))(\(channels))"
         require(ranks.contains(x.rank), "\(layer): input \(x.shape) must be \(inputDescription)")
         require(x.shape[1] == channels, "\(layer): input \(x.shape) has \(x.shape[1]) channels, expected \(channels)")
-        if isTraining {
-            require(x.count / channels > 1,
-                    "\(layer): training needs more than one value per channel to compute a variance, got input \(x.shape)")
-            numBatchesTracked.tensor.assign(numBatchesTracked.tensor + 1)
-        }
-        return x.batchNorm(runningMean: runningMean.tensor, runningVar: runningVar.tensor, weight: weight, bias: bias,
-                           training: isTraining, momentum: momentum, eps: eps)
+        let y = x.batchNorm(runningMean: runningMean.tensor, runningVar: runningVar.tensor, weight: weight, bias: bias,
+                            training: isTraining, momentum: momentum, eps: eps, caller: layer)
+        if isTraining { numBatchesTracked.tensor.assign(numBatchesTracked.tensor + 1) }
+        return y
     }
 }
 

@@ -117,10 +117,17 @@ extension Tensor {
     /// `weight` (γ) and `bias` (β) are [C], or nil for 1 and 0.
     public func batchNorm(runningMean: Tensor?, runningVar: Tensor?, weight: Tensor? = nil, bias: Tensor? = nil,
                           training: Bool, momentum: Float = 0.1, eps: Float = 1e-5) -> Tensor {
-        require(rank >= 2, "batchNorm: input \(shape) must be [N, C] or [N, C, …]")
+        batchNorm(runningMean: runningMean, runningVar: runningVar, weight: weight, bias: bias,
+                  training: training, momentum: momentum, eps: eps, caller: "batchNorm")
+    }
+
+    /// `batchNorm`, its messages naming `caller` (a layer such as "BatchNorm2d(16)").
+    func batchNorm(runningMean: Tensor?, runningVar: Tensor?, weight: Tensor?, bias: Tensor?,
+                   training: Bool, momentum: Float, eps: Float, caller: String) -> Tensor {
+        require(rank >= 2, "\(caller): input \(shape) must be [N, C] or [N, C, …]")
         let c = shape[1]
         for (name, t) in [("runningMean", runningMean), ("runningVar", runningVar), ("weight", weight), ("bias", bias)] {
-            if let t { require(t.shape == [c], "batchNorm: \(name) \(t.shape) must be [\(c)] for input \(shape)") }
+            if let t { require(t.shape == [c], "\(caller): \(name) \(t.shape) must be [\(c)] for input \(shape)") }
         }
         // γ and β broadcast along axis 1: [C] → [1, C, 1, …].
         let perChannel = [1, c] + Array(repeating: 1, count: rank - 2)
@@ -132,14 +139,14 @@ extension Tensor {
         }
         guard training else {
             require(runningMean != nil && runningVar != nil,
-                    "batchNorm: evaluation needs runningMean and runningVar (input \(shape))")
+                    "\(caller): evaluation needs runningMean and runningVar (input \(shape))")
             // Fixed statistics: an affine map per channel, composed of ordinary ops.
             let mean = runningMean!.detach().reshaped(perChannel), variance = runningVar!.detach().reshaped(perChannel)
             return affine((self - mean) / (variance + eps).sqrt())
         }
         let layout = NormLayout(outer: shape[0], groups: c, inner: shape.dropFirst(2).reduce(1, *))
         require(layout.count > 1,
-                "batchNorm: training needs more than one value per channel to compute a variance, got input \(shape)")
+                "\(caller): training needs more than one value per channel to compute a variance, got input \(shape)")
         let x = contiguous().detach()
         let (mean, variance, invStd) = withExtendedLifetime(x) { groupStatistics(x.storage.base + x.offset, layout, eps: eps) }
         let xHat = withExtendedLifetime(x) {
