@@ -307,7 +307,9 @@ func judgeTestRun(testID: String, outcome: SandboxOutcome) -> RunnerResult {
     }
     if outcome.hitWallLimit {
         // Where it was, when it was asked before being stopped (`SandboxLimits.stackWhenStopped`).
-        let place = crashDetails(stderr: stderrText).filter { $0.hasPrefix("in ") }.first.map { "\nIt was stopped " + $0 } ?? ""
+        // Only then: otherwise a frame in stderr is whatever the program printed.
+        let place = !limits.stackWhenStopped ? "" : crashDetails(stderr: stderrText)
+            .filter { $0.hasPrefix("in ") }.first.map { "\nIt was stopped " + $0 } ?? ""
         return result(.timedOut, "Timed out: still running at the \(wallLimitMarker) of \(formatSeconds(limits.wallSeconds)) "
             + "(it had used \(formatSeconds(outcome.cpuSeconds)) of CPU time), so it was stopped. "
             + "Is it waiting, sleeping or looping forever?" + place + earlier)

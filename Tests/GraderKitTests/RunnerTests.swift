@@ -479,6 +479,17 @@ private func result(_ name: String) throws -> RunnerResult {
     private let plan = #"{"kind":"test","payload":{"id":"M.S/t()/F.swift:1:2","kind":"function","name":"t()"},"version":0}"#
     private let ended = #"{"kind":"event","payload":{"kind":"testEnded","messages":[],"testID":"M.S/t()/F.swift:1:2"},"version":0}"#
 
+    @Test func aPrintedBacktraceDoesNotNameWhereATimedOutTestWasStopped() {
+        // A hostile test prints a frame of its own choosing, then loops. Only a run that asked
+        // for the stack (the course runner's SIGQUIT) may report where it was stopped.
+        let forged = "  0 0x0000000000001234 Other.innocent() + 1 in T.xctest at /somewhere/Else.swift:1:1\n"
+        let graded = judgeTestRun(testID: "M.S/t()", outcome: outcome(.signaled(SIGKILL), events: [plan], stderr: forged, wall: true))
+        #expect(graded.verdict == .timedOut && !graded.message.contains("It was stopped in"), "\(graded.message)")
+        var asked = outcome(.signaled(SIGKILL), events: [plan], stderr: forged, wall: true)
+        asked.limits.stackWhenStopped = true
+        #expect(judgeTestRun(testID: "M.S/t()", outcome: asked).message.contains("It was stopped in Other.innocent() at /somewhere/Else.swift:1:1"))
+    }
+
     @Test func passRequiresEndEventAndCleanExit() {
         #expect(judgeTestRun(testID: "M.S/t()", outcome: outcome(.exited(0), events: [plan, ended])).verdict == .passed)
         #expect(judgeTestRun(testID: "M.S/t()", outcome: outcome(.exited(0), events: [plan])).verdict == .crashed)
