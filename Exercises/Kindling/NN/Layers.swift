@@ -60,7 +60,9 @@ public final class Conv2d: Module {
     }
 
     public override func forward(_ x: Tensor) -> Tensor {
-        x.conv2d(weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups)
+        let layer = "Conv2d(\(weight.shape[1] * groups), \(weight.shape[0]), kernelSize: \(weight.shape[2]))"
+        return x.conv2d(weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups,
+                        caller: layer)
     }
 }
 

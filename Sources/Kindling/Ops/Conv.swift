@@ -17,13 +17,15 @@
 /// difference is one window too many — one that reads (and, in col2im,
 /// writes) outside the image.
 @inline(__always)
-func floorDivide(_ a: Int, _ b: Int) -> Int {
+public func floorDivide(_ a: Int, _ b: Int) -> Int {
+    // BEGIN EXERCISE 11.1 — floor division, not truncation (Lessons/11-convolution.md)
     a >= 0 ? a / b : -((-a + b - 1) / b)
+    // END EXERCISE 11.1
 }
 
 /// ⌈a / b⌉ for b > 0.
 @inline(__always)
-func ceilDivide(_ a: Int, _ b: Int) -> Int { -floorDivide(-a, b) }
+public func ceilDivide(_ a: Int, _ b: Int) -> Int { -floorDivide(-a, b) }
 
 /// The output size of a convolution or pooling window along one axis:
 /// ⌊(input + 2·padding − span) / stride⌋ + 1, where a kernel dilated by d
@@ -44,13 +46,21 @@ struct ConvGeometry {
 /// lies inside an image of width `w`: everything outside reads padding (zeros).
 @inline(__always)
 func validColumns(_ j: Int, _ g: ConvGeometry) -> Range<Int> {
-    // With jd = j·dilation: ox·s − p + jd ≥ 0  ⇔  ox ≥ ⌈(p − jd) / s⌉;
-    //                       ox·s − p + jd < w  ⇔  ox ≤ ⌊(w − 1 + p − jd) / s⌋.
+    validOutputs(tap: j * g.dilation, input: g.w, outputs: g.ow, stride: g.stride, padding: g.padding)
+}
+
+/// Along one axis: the outputs `o` in `0..<outputs` whose window's tap at
+/// offset `tap` reads a real input, `0 ≤ o·stride − padding + tap < input`
+/// (the others read padding). An empty range when there are none.
+public func validOutputs(tap: Int, input: Int, outputs: Int, stride: Int, padding: Int) -> Range<Int> {
+    // BEGIN EXERCISE 11.3 — which windows see real pixels (Lessons/11-convolution.md)
+    // o·s − p + tap ≥ 0      ⇔  o ≥ ⌈(p − tap) / s⌉
+    // o·s − p + tap < input  ⇔  o ≤ ⌊(input − 1 + p − tap) / s⌋
     // Both numerators can be negative: floor and ceiling, not Swift's `/`.
-    let jd = j * g.dilation
-    let lo = Swift.max(0, ceilDivide(g.padding - jd, g.stride))
-    let hi = Swift.min(g.ow, floorDivide(g.w - 1 + g.padding - jd, g.stride) + 1)
+    let lo = Swift.max(0, ceilDivide(padding - tap, stride))
+    let hi = Swift.min(outputs, floorDivide(input - 1 + padding - tap, stride) + 1)
     return lo..<Swift.max(lo, hi)
+    // END EXERCISE 11.3
 }
 
 /// Copies every receptive field of contiguous `x` into the columns of `cols`
@@ -60,6 +70,7 @@ func im2col(_ x: UnsafePointer<Float>, _ g: ConvGeometry, into cols: UnsafeMutab
     let plane = g.oh * g.ow
     parallelChunks(g.patch, minimumWork: g.patch * g.columns) { rows in
         for r in rows {
+            // BEGIN EXERCISE 11.4 — im2col: one row of the column matrix (Lessons/11-convolution.md)
             let (c, i, j) = (r / (g.kh * g.kw), (r / g.kw) % g.kh, r % g.kw)
             let valid = validColumns(j, g)
             for n in 0..<g.n {
@@ -81,6 +92,7 @@ func im2col(_ x: UnsafePointer<Float>, _ g: ConvGeometry, into cols: UnsafeMutab
                     (line + valid.upperBound).update(repeating: 0, count: g.ow - valid.upperBound)
                 }
             }
+            // END EXERCISE 11.4
         }
     }
 }
@@ -92,6 +104,7 @@ func col2im(_ cols: UnsafePointer<Float>, _ g: ConvGeometry, into x: UnsafeMutab
     let plane = g.oh * g.ow
     parallelChunks(g.n, minimumWork: g.patch * g.columns) { batch in
         for r in 0..<g.patch {
+            // BEGIN EXERCISE 11.5 — col2im: add one row of columns back into the images (Lessons/11-convolution.md)
             let (c, i, j) = (r / (g.kh * g.kw), (r / g.kw) % g.kh, r % g.kw)
             let valid = validColumns(j, g)
             for n in batch {
@@ -108,6 +121,7 @@ func col2im(_ cols: UnsafePointer<Float>, _ g: ConvGeometry, into x: UnsafeMutab
                     }
                 }
             }
+            // END EXERCISE 11.5
         }
     }
 }
@@ -122,28 +136,44 @@ extension Tensor {
     /// with its own filters only (`groups` = channels is depthwise).
     public func conv2d(_ weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0,
                        dilation: Int = 1, groups: Int = 1) -> Tensor {
+        conv2d(weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups, caller: "conv2d")
+    }
+
+    /// Checks a convolution's arguments, its messages naming `caller` (an op
+    /// or a layer such as "Conv2d(3, 16, kernelSize: 3)"), and says where its
+    /// windows fall.
+    func convGeometry(_ weight: Tensor, bias: Tensor?, stride: Int, padding: Int, dilation: Int, groups: Int,
+                      caller: String) -> ConvGeometry {
         require(rank == 4 && weight.rank == 4,
-                "conv2d: input \(shape) must be [N, C, H, W] and weight \(weight.shape) [O, C, KH, KW]")
+                "\(caller): input \(shape) must be [N, C, H, W] and weight \(weight.shape) [O, C, KH, KW]")
         require(groups >= 1 && shape[1] % groups == 0 && weight.shape[0] % groups == 0,
-                "conv2d: \(groups) groups must divide the input's \(shape[1]) channels and the weight's \(weight.shape[0]) filters")
+                "\(caller): \(groups) groups must divide the input's \(shape[1]) channels and the weight's \(weight.shape[0]) filters")
         require(shape[1] == weight.shape[1] * groups,
-                "conv2d: input \(shape) has \(shape[1]) channels but weight \(weight.shape) expects \(weight.shape[1] * groups)"
+                "\(caller): input \(shape) has \(shape[1]) channels but weight \(weight.shape) expects \(weight.shape[1] * groups)"
                 + (groups > 1 ? " (\(weight.shape[1]) per group × \(groups) groups)" : ""))
         require(stride >= 1 && padding >= 0 && dilation >= 1,
-                "conv2d: stride \(stride) and dilation \(dilation) must be ≥ 1 and padding \(padding) ≥ 0")
-        let o = weight.shape[0]
+                "\(caller): stride \(stride) and dilation \(dilation) must be ≥ 1 and padding \(padding) ≥ 0")
+        if let bias {
+            require(bias.shape == [weight.shape[0]], "\(caller): bias \(bias.shape) must be [\(weight.shape[0])] for weight \(weight.shape)")
+        }
         let g = ConvGeometry(n: shape[0], c: shape[1], h: shape[2], w: shape[3], kh: weight.shape[2], kw: weight.shape[3],
                              stride: stride, padding: padding, dilation: dilation,
                              oh: convOutputSize(shape[2], kernel: weight.shape[2], stride: stride, padding: padding, dilation: dilation),
                              ow: convOutputSize(shape[3], kernel: weight.shape[3], stride: stride, padding: padding, dilation: dilation))
         require(g.oh > 0 && g.ow > 0,
-                "conv2d: kernel \(weight.shape) does not fit input \(shape) with padding \(padding)"
+                "\(caller): kernel \(weight.shape) does not fit input \(shape) with padding \(padding)"
                 + (dilation > 1 ? " and dilation \(dilation)" : ""))
+        return g
+    }
+
+    /// `conv2d`, its messages naming `caller`.
+    func conv2d(_ weight: Tensor, bias: Tensor?, stride: Int, padding: Int, dilation: Int, groups: Int,
+                caller: String) -> Tensor {
+        let g = convGeometry(weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups,
+                             caller: caller)
+        let o = weight.shape[0]
         // Per group: og filters, each over pg = (C / groups)·KH·KW rows of cols.
         let og = o / groups, pg = g.patch / groups
-        if let bias {
-            require(bias.shape == [o], "conv2d: bias \(bias.shape) must be [\(o)] for weight \(weight.shape)")
-        }
         let x = contiguous().detach(), wt = weight.contiguous().detach()
         let plane = g.oh * g.ow
 
@@ -218,6 +248,45 @@ extension Tensor {
         }
     }
 
+    /// The READABLE convolution: the sliding window written as loops, exactly
+    /// as the definition reads —
+    ///
+    ///     out[n, f, oy, ox] = bias[f] + Σ_c Σ_i Σ_j x[n, c, oy·s − p + i, ox·s − p + j] · weight[f, c, i, j]
+    ///
+    /// where a position outside the image reads 0 (the padding). Forward
+    /// only, no graph, one group, no dilation: the reference `conv2d` (im2col
+    /// and one matrix product) is checked against it.
+    public func conv2dByLoops(_ weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0) -> Tensor {
+        let g = convGeometry(weight, bias: bias, stride: stride, padding: padding, dilation: 1, groups: 1,
+                             caller: "conv2dByLoops")
+        let (o, oh, ow) = (weight.shape[0], g.oh, g.ow)
+        let x = toArray(), kernel = weight.toArray()
+        let b = bias?.toArray() ?? [Float](repeating: 0, count: o)
+        var out = [Float](repeating: 0, count: g.n * o * oh * ow)
+        // BEGIN EXERCISE 11.2 — the sliding window, by loops (Lessons/11-convolution.md)
+        for n in 0..<g.n {
+            for f in 0..<o {
+                for oy in 0..<oh {
+                    for ox in 0..<ow {
+                        var sum = b[f]
+                        for c in 0..<g.c {
+                            for i in 0..<g.kh {
+                                for j in 0..<g.kw {
+                                    let iy = oy * stride - padding + i, ix = ox * stride - padding + j
+                                    guard iy >= 0 && iy < g.h && ix >= 0 && ix < g.w else { continue }  // padding: 0
+                                    sum += x[((n * g.c + c) * g.h + iy) * g.w + ix] * kernel[((f * g.c + c) * g.kh + i) * g.kw + j]
+                                }
+                            }
+                        }
+                        out[((n * o + f) * oh + oy) * ow + ox] = sum
+                    }
+                }
+            }
+        }
+        // END EXERCISE 11.2
+        return Tensor(out, shape: [g.n, o, oh, ow])
+    }
+
     /// 2-D max pooling over `kernelSize`×`kernelSize` windows moved by `stride`
     /// (default: the kernel size, so windows do not overlap). The gradient goes
     /// to the position of each window's maximum.
@@ -247,9 +316,9 @@ extension Tensor {
         return Tensor.record(out, op: "maxPool2d", inputs: [self]) { g in
             let dx = Tensor.zeros(original)
             let gc = g.contiguous()
-            let d = dx.storage.base, gs = gc.storage.base + gc.offset
-            for k in 0..<argmax.count { d[Int(argmax[k])] += gs[k] }
-            withExtendedLifetime(gc) {}
+            withExtendedLifetime(gc) {
+                maxPoolBackward(gc.storage.base + gc.offset, positions: argmax, into: dx.storage.base)
+            }
             return [dx]
         }
     }
@@ -261,6 +330,7 @@ func maxPoolWindows(_ src: UnsafePointer<Float>, planes: Int, h: Int, w: Int, ke
                     into dst: UnsafeMutablePointer<Float>, positions: UnsafeMutablePointer<Int32>) {
     let oh = convOutputSize(h, kernel: kernel, stride: stride, padding: 0)
     let ow = convOutputSize(w, kernel: kernel, stride: stride, padding: 0)
+    // BEGIN EXERCISE 11.6 — max pooling: each window's largest value and where it was (Lessons/11-convolution.md)
     for plane in 0..<planes {
         let image = src + plane * h * w
         for oy in 0..<oh {
@@ -282,6 +352,18 @@ func maxPoolWindows(_ src: UnsafePointer<Float>, planes: Int, h: Int, w: Int, ke
             }
         }
     }
+    // END EXERCISE 11.6
+}
+
+/// Max pooling's backward rule: output k's gradient goes to the input
+/// position `positions[k]` its maximum came from (added: with overlapping
+/// windows, one input can be the maximum of several).
+func maxPoolBackward(_ gradOut: UnsafePointer<Float>, positions: [Int32], into gradIn: UnsafeMutablePointer<Float>) {
+    // BEGIN EXERCISE 11.7 — max pooling's backward: route each gradient to its argmax (Lessons/11-convolution.md)
+    for k in positions.indices {
+        gradIn[Int(positions[k])] += gradOut[k]
+    }
+    // END EXERCISE 11.7
 }
 
 /// The FAST path for the most common pooling, 2×2 windows with stride 2: the
