@@ -4,7 +4,8 @@
 
 // In Sources/Kindling/Ops/Conv.swift:
     // BEGIN EXERCISE 11.1 — floor division, not truncation (Lessons/11-convolution.md)
-    a >= 0 ? a / b : -((-a + b - 1) / b)
+    let q = a / b                 // rounded toward zero
+    return a % b < 0 ? q - 1 : q  // a negative remainder: q was rounded up, one past the floor
     // END EXERCISE 11.1
 
 // In Sources/Kindling/Ops/Conv.swift:

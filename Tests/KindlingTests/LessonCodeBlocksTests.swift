@@ -597,4 +597,78 @@ import Testing
             print("train loss \((loss * 1000).rounded() / 1000), test accuracy \(accuracy(of: model, on: test))")
         }
     }
+
+    @Test("Lessons/11-convolution.md line 203") func lesson11ConvolutionLine203() throws {
+        print(7 / 2, floorDivide(7, 2), -1 / 2, floorDivide(-1, 2), -7 / 3, floorDivide(-7, 3))
+        print(convOutputSize(28, kernel: 3, stride: 1, padding: 1), convOutputSize(28, kernel: 3, stride: 2, padding: 1),
+              convOutputSize(5, kernel: 3, stride: 2, padding: 0), convOutputSize(1, kernel: 4, stride: 2, padding: 1))
+    }
+
+    @Test("Lessons/11-convolution.md line 217") func lesson11ConvolutionLine217() throws {
+        let x = Tensor.arange(16).reshaped([1, 1, 4, 4])
+        let edges = Tensor([1, 0, -1,
+                            1, 0, -1,
+                            1, 0, -1], shape: [1, 1, 3, 3])
+        print(x.conv2dByLoops(edges, padding: 1))
+        print(x.conv2d(edges, padding: 1))
+        print(x.conv2d(edges, stride: 2, padding: 1))
+    }
+
+    @Test("Lessons/11-convolution.md line 242") func lesson11ConvolutionLine242() throws {
+        for tap in 0..<3 {
+            print("tap \(tap):", validOutputs(tap: tap, input: 5, outputs: 3, stride: 2, padding: 1))
+        }
+        print("1×1 image, tap 2:", validOutputs(tap: 2, input: 1, outputs: 1, stride: 2, padding: 1))
+    }
+
+    @Test("Lessons/11-convolution.md line 259") func lesson11ConvolutionLine259() throws {
+        manualSeed(0)
+        let images = Tensor.randn([2, 3, 5, 4], requiresGrad: true)
+        let filters = Tensor.randn([4, 3, 3, 2], requiresGrad: true)
+        let shift = Tensor.randn([4], requiresGrad: true)
+        print(gradcheck([images, filters, shift]) { t in t[0].conv2d(t[1], bias: t[2], stride: 2, padding: 1) })
+    }
+
+    @Test("Lessons/11-convolution.md line 276") func lesson11ConvolutionLine276() throws {
+        let y = Tensor([1, 5, 2, 0,
+                        3, 4, 8, 1,
+                        0, 2, 6, 7,
+                        9, 1, 3, 3], shape: [1, 1, 4, 4], requiresGrad: true)
+        let pooled = y.maxPool2d(kernelSize: 2)
+        print(pooled)
+        pooled.sum().backward()
+        print(y.grad!)
+
+        let z = Tensor([1, 2, 3,
+                        9, 4, 5,
+                        6, 7, 8], shape: [1, 1, 3, 3], requiresGrad: true)
+        let overlapping = z.maxPool2d(kernelSize: 2, stride: 1)
+        print(overlapping)
+        overlapping.sum().backward()
+        print(z.grad!)
+    }
+
+    @Test("Lessons/11-convolution.md line 313") func lesson11ConvolutionLine313() throws {
+        func block(_ input: Int, _ output: Int) -> [Module] {
+            [Conv2d(input, output, kernelSize: 3, padding: 1, bias: false), BatchNorm2d(output), ReLU()]
+        }
+        let cnn = Sequential(block(1, 16) + block(16, 16) + [MaxPool2d(2)]
+                             + block(16, 32) + block(32, 32) + [MaxPool2d(2)]
+                             + block(32, 64) + [AdaptiveAvgPool2d(1), Flatten(), Linear(64, 10)])
+        var stack: [Window] = []
+        for window in windows(of: cnn) {
+            stack.append(window)
+            print("after a \(window.kernel)×\(window.kernel) window, stride \(window.stride):", receptiveField(stack))
+        }
+    }
+
+    @Test("Lessons/11-convolution.md line 340") func lesson11ConvolutionLine340() throws {
+        manualSeed(1)
+        let batch = Tensor.randn([8, 16, 28, 28])
+        let conv = Conv2d(16, 32, kernelSize: 3, padding: 1)
+        let clock = ContinuousClock()
+        let loops = clock.measure { _ = noGrad { batch.conv2dByLoops(conv.weight, bias: conv.bias, padding: 1) } }
+        let fast = clock.measure { _ = noGrad { conv(batch) } }
+        print("loops \(loops), im2col + sgemm \(fast)")
+    }
 }

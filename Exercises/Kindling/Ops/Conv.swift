@@ -139,7 +139,7 @@ extension Tensor {
 
         // 1. every receptive field into a column;
         let cols = Storage(uninitializedCount: g.patch * g.columns)
-        withExtendedLifetime(x) { im2col(x.storage.base + x.offset, g, into: cols.base) }
+        withExtendedLifetime(x) { Kindling.im2col(x.storage.base + x.offset, g, into: cols.base) }
         // 2. one product per group: [O/G, CKK/G] × [CKK/G, N·L] = [O/G, N·L]
         //    (with one group, the whole [O, CKK] × [CKK, N·L]);
         let product = Storage(uninitializedCount: o * g.columns)
@@ -186,7 +186,7 @@ extension Tensor {
                          dcols.base + group * pg * g.columns, m: pg, n: g.columns, k: og)
                 }
                 let dx = Tensor.zeros([g.n, g.c, g.h, g.w])
-                withExtendedLifetime(dcols) { col2im(dcols.base, g, into: dx.storage.base) }
+                withExtendedLifetime(dcols) { Kindling.col2im(dcols.base, g, into: dx.storage.base) }
                 grads.append(dx)
             } else {
                 grads.append(nil)
@@ -206,6 +206,40 @@ extension Tensor {
             }
             return grads
         }
+    }
+
+    /// im2col as a tensor: every `kernelSize` window of this [N, C, H, W]
+    /// input as a column of a [C·KH·KW, N·OH·OW] matrix (`conv2d`'s first
+    /// step, which `torch.nn.functional.unfold` lays out as [N, C·KH·KW, OH·OW]).
+    /// The matrix starts out as NaN, so an entry im2col forgets to write shows.
+    public func im2col(kernelSize: (Int, Int), stride: Int = 1, padding: Int = 0, dilation: Int = 1) -> Tensor {
+        let g = windowGeometry(kernelSize, stride: stride, padding: padding, dilation: dilation, caller: "im2col")
+        let cols = Tensor(storage: Storage(repeating: .nan, count: g.patch * g.columns), shape: [g.patch, g.columns])
+        let x = contiguous()
+        withExtendedLifetime(x) { Kindling.im2col(x.storage.base + x.offset, g, into: cols.storage.base) }
+        return cols
+    }
+
+    /// col2im as a tensor: this [C·KH·KW, N·OH·OW] matrix added back into a
+    /// zero image of `imageShape` [N, C, H, W] (the adjoint of `im2col`, as
+    /// `torch.nn.functional.fold`).
+    public func col2im(imageShape: [Int], kernelSize: (Int, Int), stride: Int = 1, padding: Int = 0,
+                       dilation: Int = 1) -> Tensor {
+        let image = Tensor.zeros(imageShape)
+        let g = image.windowGeometry(kernelSize, stride: stride, padding: padding, dilation: dilation, caller: "col2im")
+        require(shape == [g.patch, g.columns],
+                "col2im: columns \(shape) must be [\(g.patch), \(g.columns)] for images \(imageShape) and kernel \(kernelSize)")
+        let cols = contiguous()
+        withExtendedLifetime(cols) { Kindling.col2im(cols.storage.base + cols.offset, g, into: image.storage.base) }
+        return image
+    }
+
+    /// The geometry of `kernelSize` windows over this [N, C, H, W] input.
+    func windowGeometry(_ kernelSize: (Int, Int), stride: Int, padding: Int, dilation: Int, caller: String) -> ConvGeometry {
+        require(rank == 4, "\(caller): input \(shape) must be [N, C, H, W]")
+        let weightShape = [1, shape[1], kernelSize.0, kernelSize.1]
+        return convGeometry(Tensor.zeros(weightShape), bias: nil, stride: stride, padding: padding, dilation: dilation,
+                            groups: 1, caller: caller)
     }
 
     /// The READABLE convolution: the sliding window written as loops, exactly
@@ -229,10 +263,16 @@ extension Tensor {
         return Tensor(out, shape: [g.n, o, oh, ow])
     }
 
-    /// 2-D max pooling over `kernelSize`×`kernelSize` windows moved by `stride`
-    /// (default: the kernel size, so windows do not overlap). The gradient goes
-    /// to the position of each window's maximum.
-    public func maxPool2d(kernelSize: Int, stride: Int? = nil) -> Tensor {
+    /// The flat input index (into the whole [N, C, H, W] input, row-major) of
+    /// each output's maximum, in the output's order: what `maxPool2d`'s
+    /// backward routes gradients to (PyTorch's `return_indices=True` gives the
+    /// index within each plane instead).
+    public func maxPool2dIndices(kernelSize: Int, stride: Int? = nil) -> [Int] {
+        maxPoolForward(kernelSize: kernelSize, stride: stride).argmax.map(Int.init)
+    }
+
+    /// Max pooling's values and, for each, the flat input position of its maximum.
+    func maxPoolForward(kernelSize: Int, stride: Int?) -> (out: Tensor, argmax: [Int32]) {
         let s = stride ?? kernelSize
         require(rank == 4, "maxPool2d: input \(shape) must be [N, C, H, W]")
         require(kernelSize >= 1 && s >= 1, "maxPool2d: kernel \(kernelSize) and stride \(s) must be ≥ 1")
@@ -254,6 +294,14 @@ extension Tensor {
             initialized = out.count
         }
         withExtendedLifetime(x) {}  // `src` pointed into x's storage
+        return (out, argmax)
+    }
+
+    /// 2-D max pooling over `kernelSize`×`kernelSize` windows moved by `stride`
+    /// (default: the kernel size, so windows do not overlap). The gradient goes
+    /// to the position of each window's maximum.
+    public func maxPool2d(kernelSize: Int, stride: Int? = nil) -> Tensor {
+        let (out, argmax) = maxPoolForward(kernelSize: kernelSize, stride: stride)
         let original = shape
         return Tensor.record(out, op: "maxPool2d", inputs: [self]) { g in
             let dx = Tensor.zeros(original)
