@@ -1025,6 +1025,24 @@ struct NormalizationLayerTests {
         let message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
         #expect(message.contains("BatchNorm1d(3)") && message.contains("more than one value per channel") && message.contains("[1, 3]"), "\(message)")
     }
+
+    @Test func aConvWhoseChannelsDoNotMatchNamesTheLayerAndTheShapes() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = Conv2d(3, 16, kernelSize: 3)(Tensor.ones([2, 1, 28, 28]))
+        }
+        let message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(message.contains("Conv2d(3, 16, kernelSize: 3)") && message.contains("[2, 1, 28, 28]")
+                && message.contains("[16, 3, 3, 3]") && message.contains("1 channels"), "\(message)")
+    }
+
+    @Test func aKernelLargerThanThePaddedInputNamesTheLayerAndTheShapes() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = Conv2d(1, 4, kernelSize: 5, padding: 1)(Tensor.ones([1, 1, 2, 2]))
+        }
+        let message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(message.contains("Conv2d(1, 4, kernelSize: 5)") && message.contains("does not fit")
+                && message.contains("[1, 1, 2, 2]") && message.contains("[4, 1, 5, 5]") && message.contains("padding 1"), "\(message)")
+    }
 }
 
 @Suite("Average pooling")
