@@ -181,13 +181,14 @@ extension Course {
     # make test         every exercise's visible tests, each in a process of its own, and the progress table
     # make lesson N=1   one lesson's tests with swift test (a stub stops that run)
     # make demo         train an MLP on Fashion-MNIST with YOUR framework
+    # make demo-cnn     train the CNN of lessons 11–12 with YOUR framework (about 12 minutes)
     # make status       which exercises still hold their stub
 
     SHELL := /bin/bash
     SWIFT ?= swift
     STUB = Exercise [0-9]+\\.[0-9]+ is not done yet
 
-    .PHONY: deps setup next watch hint test lesson demo status
+    .PHONY: deps setup next watch hint test lesson demo demo-cnn status
 
     deps:
     \t@bash scripts/install-deps.sh
@@ -225,6 +226,9 @@ extension Course {
 
     demo: deps
     \t$(SWIFT) run -c release kindling train
+
+    demo-cnn: deps
+    \t$(SWIFT) run -c release kindling train --model cnn --augment
 
     status:
     \t@total=$$(grep -rh 'BEGIN EXERCISE' Exercises/Kindling | wc -l); \\

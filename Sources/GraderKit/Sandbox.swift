@@ -287,7 +287,7 @@ func readFileTail(_ path: String, bytes: Int) -> String? {
     defer { try? handle.close() }
     guard let end = try? handle.seekToEnd() else { return nil }
     try? handle.seek(toOffset: end > UInt64(bytes) ? end - UInt64(bytes) : 0)
-    return (try? handle.readToEnd()).map { String(decoding: $0 ?? Data(), as: UTF8.self) }
+    return String(decoding: (try? handle.readToEnd()) ?? Data(), as: UTF8.self)
 }
 
 /// A file read to its end: /proc files report size 0, so this reads until
@@ -295,7 +295,7 @@ func readFileTail(_ path: String, bytes: Int) -> String? {
 func readWholeFile(_ path: String) -> String? {
     guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
     defer { try? handle.close() }
-    return (try? handle.readToEnd()).map { String(decoding: $0 ?? Data(), as: UTF8.self) }
+    return String(decoding: (try? handle.readToEnd()) ?? Data(), as: UTF8.self)
 }
 
 /// Folders every isolated sandbox shows anyway.

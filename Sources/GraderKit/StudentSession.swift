@@ -155,7 +155,7 @@ public func progressTable(_ statuses: [(StudentExercise, ExerciseStatus)], title
     if let next = statuses.first(where: { $0.1 != .done }) {
         lines.append("\(done) of \(statuses.count) exercises done. Next: \(next.0.id) — \(next.0.region.title) (`swift run course`).")
     } else {
-        lines.append("All \(statuses.count) exercises done. Train on your own framework: `make demo`.")
+        lines.append("All \(statuses.count) exercises done. Train on your own framework: `make demo` (the MLP) or `make demo-cnn` (the CNN).")
     }
     return lines.joined(separator: "\n")
 }

@@ -95,6 +95,7 @@ struct Train: ParsableCommand {
             history.append(trainLoss: meanLoss, testAccuracy: acc, seconds: seconds)
             print(String(format: "epoch %d/%d  train loss %.4f  test accuracy %.2f%%  (%.1f s)",
                          epoch, epochs, meanLoss, acc * 100, seconds))
+            fflush(nil)  // each epoch's line as it ends, also when the output goes to a file or a pipe
         }
         let total = Date().timeIntervalSince(started)
         print(String(format: "Done: final test accuracy %.2f%% (best %.2f%%) after %d epochs in %.1f s.",

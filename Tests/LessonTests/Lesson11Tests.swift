@@ -68,7 +68,7 @@ private func windowValue(_ x: [Float], _ shape: [Int], kernel: (Int, Int), strid
     // MARK: 11.1 — floor division
 
     @Suite("11.1 floorDivide") struct Exercise_11_1 {
-        @Test func positiveNumeratorsAreSwiftsDivision() {
+        @Test func positiveNumeratorsDivideAsUsual() {
             for (a, b) in [(7, 2), (6, 3), (0, 5), (1, 1), (29, 4)] {
                 #expect(floorDivide(a, b) == a / b, "floorDivide(\(a), \(b)) should be \(a / b), got \(floorDivide(a, b))")
             }
@@ -91,7 +91,7 @@ private func windowValue(_ x: [Float], _ shape: [Int], kernel: (Int, Int), strid
             }
         }
 
-        @Test func theEdgesOfInt() {
+        @Test func theLargestAndSmallestIntegers() {
             #expect(floorDivide(Int.min, 2) == Int.min / 2, "floorDivide(Int.min, 2) should be \(Int.min / 2) — does an intermediate step overflow, such as −a?")
             #expect(floorDivide(Int.min + 1, 3) == (Int.min + 1) / 3 - 1, "floorDivide(Int.min + 1, 3) should be \((Int.min + 1) / 3 - 1)")
             #expect(floorDivide(Int.max, 1) == Int.max && floorDivide(Int.max, 2) == Int.max / 2,
@@ -204,13 +204,15 @@ private func windowValue(_ x: [Float], _ shape: [Int], kernel: (Int, Int), strid
                         let expected = windowValue(x, shape, kernel: kernel, stride: stride, padding: padding, dilation: dilation, row: r, column: col)
                         let got = values[r * columns + col]
                         if !(got == expected) {
-                            problem = "row \(r), column \(col) is \(got), expected \(expected)" + (got.isNaN ? " (never written)" : "")
+                            problem = "row \(r) of the column matrix, column \(col), is \(got), expected \(expected)" + (got.isNaN ? " (never written)" : "")
                             break search
                         }
                     }
                 }
                 if let problem {
-                    Issue.record("input \(shape), kernel \(kernel), stride \(stride), padding \(padding), dilation \(dilation): \(problem)\(dilation > 1 ? " — with dilation, tap j reads column ox·stride − padding + j·dilation" : "")")
+                    let note = dilation > 1 && !problem.hasSuffix("(never written)")
+                        ? " — with dilation, tap (i, j) reads image row oy·stride − padding + i·dilation, image column ox·stride − padding + j·dilation" : ""
+                    Issue.record("input \(shape), kernel \(kernel), stride \(stride), padding \(padding), dilation \(dilation): \(problem)\(note)")
                 }
             }
         }
@@ -256,7 +258,21 @@ private func windowValue(_ x: [Float], _ shape: [Int], kernel: (Int, Int), strid
             let x = Tensor.randn([2, 2, 5, 4], requiresGrad: true)
             let w = Tensor.randn([3, 2, 3, 2], requiresGrad: true), b = Tensor.randn([3], requiresGrad: true)
             let report = gradcheck([x, w, b]) { t in t[0].conv2d(t[1], bias: t[2], stride: 2, padding: 1) }
-            #expect(report.passed, "conv2d's gradients (stride 2, padding 1, a 3×2 kernel):\n\(report)")
+            let summary = "\(report)".split(separator: "\n").joined(separator: "; ")
+            #expect(report.passed, "conv2d's gradients (stride 2, padding 1, a 3×2 kernel) against finite differences: \(summary)")
+        }
+
+        @Test func aBatchSplitAcrossCores() {
+            // 16 images of 8 channels: enough work that col2im runs on every core, each on its own images.
+            var g = SeededGenerator(seed: 9)
+            let shape = [16, 8, 16, 16]
+            let x = Tensor(integers(shape.reduce(1, *), &g), shape: shape)
+            let cols = x.im2col(kernelSize: (3, 3), padding: 1)
+            let y = Tensor(integers(cols.count, &g), shape: cols.shape)
+            let back = y.col2im(imageShape: shape, kernelSize: (3, 3), padding: 1)
+            let left = zip(cols.toArray(), y.toArray()).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+            let right = zip(x.toArray(), back.toArray()).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+            #expect(left == right, "16 images of 8 channels, 16×16, kernel 3, padding 1: ⟨im2col(x), y⟩ = \(left) but ⟨x, col2im(y)⟩ = \(right)\(abs(right) > 1.5 * abs(left) ? " — about \(Int((right / left).rounded()))×: each core must add only the images in `batch`, not all of 0..<g.n" : "")")
         }
     }
 
@@ -277,7 +293,7 @@ private func windowValue(_ x: [Float], _ shape: [Int], kernel: (Int, Int), strid
             #expect(y.toArray() == [4] && routed == [1], "four 4s tie; the first in reading order is at flat index 1, got index \(routed)\(routed == [7] ? " — the last one wins: compare with > (strictly greater), not ≥, so the first maximum stays" : "")")
         }
 
-        @Test func aNaNIsTheMaximum() {
+        @Test func nanIsTheMaximum() {
             let x = Tensor([1, .nan, 3, 2, 5, 0, .nan, 9, 4], shape: [1, 1, 3, 3])
             let y = x.maxPool2d(kernelSize: 3, stride: 2)
             #expect(y.toArray().first?.isNaN == true, "a window holding a NaN has NaN as its maximum (it must not vanish), got \(y.toArray()) — NaN > x is always false, so let a NaN in explicitly")
@@ -297,7 +313,7 @@ private func windowValue(_ x: [Float], _ shape: [Int], kernel: (Int, Int), strid
                 let (a, b, c, d) = (plane * 6, plane * 6 + 2, plane * 12, plane * 12 + 3)
                 let same = r[a] == f[c] && r[b] == f[d] && ri[a] == fi[c] && ri[b] == fi[d]
                 let yours = "\(r[a]) at \(ri[a]), \(r[b]) at \(ri[b])", fasts = "\(f[c]) at \(fi[c]), \(f[d]) at \(fi[d])"
-                #expect(same, "plane \(plane): the 2×2 windows at (0, 0) and (0, 6) must have the same maximum and the same (first) argmax on your path (\(yours)) as on the fast 2×2 path (\(fasts))")
+                #expect(same, "plane \(plane): the 2×2 windows with top-left pixels (row 0, column 0) and (row 0, column 6) must have the same maximum and the same argmax on your path (\(yours)) as on the fast 2×2 path (\(fasts)); with ties, the first maximum in reading order wins")
             }
             let planes = x.toArray()
             for (k, at) in ri.enumerated() where planes[at] != r[k] {
@@ -334,7 +350,9 @@ private func windowValue(_ x: [Float], _ shape: [Int], kernel: (Int, Int), strid
             let positions = x.maxPool2dIndices(kernelSize: 3, stride: 2)
             var expected = [Float](repeating: 0, count: x.count)
             for (k, at) in positions.enumerated() { expected[at] += weights.toArray()[k] }
-            #expect(x.grad?.toArray() == expected, "3×3 windows, stride 2 (overlapping by one row and column), 2 images × 3 channels: each gradient added at its argmax")
+            let got = x.grad?.toArray() ?? []
+            let first = zip(got, expected).enumerated().first { $0.element.0 != $0.element.1 }
+            #expect(got == expected, "3×3 windows, stride 2 (overlapping by one row and column), 2 images × 3 channels: each gradient added at its argmax\(first.map { "; input \($0.offset) got \($0.element.0), expected \($0.element.1)" } ?? "")")
         }
     }
 
@@ -356,7 +374,7 @@ private func windowValue(_ x: [Float], _ shape: [Int], kernel: (Int, Int), strid
             #expect(strided == (15, 4), "three 3×3 convs, the first two with stride 2: 3, 3 + 2·2 = 7, 7 + 2·4 = 15, jump 4; got \(strided)")
         }
 
-        @Test func theCNNOfTheMilestone() {
+        @Test func theMilestoneNetwork() {
             let cnn = Sequential(Conv2d(1, 16, kernelSize: 3, padding: 1), ReLU(), Conv2d(16, 16, kernelSize: 3, padding: 1),
                                  MaxPool2d(2), Conv2d(16, 32, kernelSize: 3, padding: 1), Conv2d(32, 32, kernelSize: 3, padding: 1),
                                  MaxPool2d(2), Conv2d(32, 64, kernelSize: 3, padding: 1))

@@ -1,6 +1,6 @@
 // Convolution and pooling for images laid out NCHW: [batch, channels, height, width].
 //
-// conv2d by im2col (a lesson to come): copy every receptive field (a C×KH×KW patch)
+// conv2d by im2col (lesson 11): copy every receptive field (a C×KH×KW patch)
 // into one column of a matrix, and the whole convolution becomes ONE matrix
 // product with the weights — which BLAS does fast.
 //
@@ -8,8 +8,9 @@
 //     weight [O, C·KH·KW]         every filter, one per row
 //     out    = weight × cols  →  [O, N·OH·OW]  →  rearranged to [N, O, OH, OW]
 //
-// Backward is two more products and the inverse of im2col (col2im), which
-// *adds* each column back into the patch it came from.
+// Backward is three products (for the weight, the columns and the bias) and
+// im2col's adjoint, col2im, which *adds* each column back into the patch it
+// came from.
 
 /// ⌊a / b⌋ for b > 0. Swift's `/` rounds toward zero, which is the floor
 /// only when a ≥ 0: −1 / 2 is 0, but ⌊−1/2⌋ = −1. Window arithmetic meets
