@@ -73,7 +73,7 @@
 
 // In Sources/Kindling/NN/Statistics.swift:
     // BEGIN EXERCISE 12.6 — the mean and spread of every layer's output (Lessons/12-normalization.md)
-    noGrad {
+    return noGrad {
         var h = input
         var statistics: [ActivationStatistics] = []
         for (index, layer) in model.layers.enumerated() {

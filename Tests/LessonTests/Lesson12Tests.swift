@@ -120,8 +120,8 @@ private final class Scale: Module {
             let y = Tensor(x, shape: [3, 2]).batchNorm(runningMean: nil, runningVar: nil, training: true, eps: 0.5).toArray()
             let expected = batchNormByHand(x, [3, 2], eps: 0.5)
             var hint = ""
-            if close(y, batchNormByHand(x, [3, 2], root: { v, _ in v.squareRoot() })) { hint = " — ε is missing: 1/√(σ² + ε)" }
-            if close(y, batchNormByHand(x, [3, 2], root: { v, e in v.squareRoot() + e })) { hint = " — ε goes inside the square root: 1/√(σ² + ε), not 1/(σ + ε)" }
+            if close(y, batchNormByHand(x, [3, 2], eps: 0.5, root: { v, _ in v.squareRoot() })) { hint = " — ε is missing: 1/√(σ² + ε)" }
+            if close(y, batchNormByHand(x, [3, 2], eps: 0.5, root: { v, e in v.squareRoot() + e })) { hint = " — ε goes inside the square root: 1/√(σ² + ε), not 1/(σ + ε)" }
             #expect(close(y, expected), "with eps 0.5: expected \(expected), got \(y)\(hint)")
 
             // A constant channel has variance 0: only ε keeps 0/0 away.

@@ -51,7 +51,7 @@ private func fourDigits(_ x: Double) -> String {
 /// updates its running statistics, as in a training step.
 public func activationStatistics(of model: Sequential, on input: Tensor) -> [ActivationStatistics] {
     // BEGIN EXERCISE 12.6 — the mean and spread of every layer's output (Lessons/12-normalization.md)
-    noGrad {
+    return noGrad {
         var h = input
         var statistics: [ActivationStatistics] = []
         for (index, layer) in model.layers.enumerated() {
