@@ -637,7 +637,7 @@ import Testing
         }
     }
 
-    @Test("Lessons/12-normalization.md line 305") func lesson12NormalizationLine305() throws {
+    @Test("Lessons/12-normalization.md line 307") func lesson12NormalizationLine307() throws {
         let x = Tensor([1, 2, 3, 4, 10, 20, 30, 40], shape: [4, 2])
         let bn = BatchNorm1d(2)
         func r(_ values: [Float]) -> [Float] { values.map { ($0 * 1000).rounded() / 1000 } }
@@ -648,7 +648,7 @@ import Testing
         print("one example:", r(bn(x.sliced(axis: 0, from: 3, to: 4)).toArray()))
     }
 
-    @Test("Lessons/12-normalization.md line 332") func lesson12NormalizationLine332() throws {
+    @Test("Lessons/12-normalization.md line 334") func lesson12NormalizationLine334() throws {
         let x = Tensor([1, 2, 3, 4, 10, 20, 30, 40], shape: [4, 2], requiresGrad: true)
         let upstream = Tensor([0.5, -1, 2, 1, 0, 3, -2, 1], shape: [4, 2])
 
@@ -667,7 +667,7 @@ import Testing
         print("sum of each column's gradient:", x.grad!.sum(axis: 0).toArray().map { Swift.abs($0) < 1e-6 })
     }
 
-    @Test("Lessons/12-normalization.md line 360") func lesson12NormalizationLine360() throws {
+    @Test("Lessons/12-normalization.md line 362") func lesson12NormalizationLine362() throws {
         let t = Tensor([1, 2, 3, 4, 8, 6], shape: [2, 3])
         func r(_ values: [Float]) -> [Float] { values.map { ($0 * 1000).rounded() / 1000 } }
         print("batch norm, per column:", r(t.batchNorm(runningMean: nil, runningVar: nil, training: true).toArray()))
@@ -676,7 +676,7 @@ import Testing
         print(ln.namedParameters().map { "\($0.name) \($0.parameter.shape)" }, ln(t.sliced(axis: 0, from: 1, to: 2)).shape)
     }
 
-    @Test("Lessons/12-normalization.md line 377") func lesson12NormalizationLine377() throws {
+    @Test("Lessons/12-normalization.md line 379") func lesson12NormalizationLine379() throws {
         manualSeed(3)
         let dropout = Dropout(0.5)
         let ones = Tensor.ones([1, 10_000])
