@@ -310,11 +310,16 @@ private let fashionMNISTIsInstalled = FashionMNIST.searchPath().contains { direc
             #expect(report.passed, "batch norm of [2, 3, 2, 2] against finite differences (lesson 7) — each channel's means run over the batch and the image:\n\(report)")
         }
 
-        @Test func onlyOneNodeForTheNormalization() {
-            let x = normals([4, 2], seed: 47, requiresGrad: true)
+        @Test func aScalingOfTheWholeGroupChangesNothing() {
+            // Σ x̂² over a channel is n·σ²/(σ² + ε): (nearly) the same whatever x is, so its gradient is (nearly) 0.
+            let x = normals([6, 2], seed: 47, scale: 2, requiresGrad: true)
             let y = x.batchNorm(runningMean: nil, runningVar: nil, training: true)
             #expect(y.node?.op == "batchNorm" && y.node?.inputs.count == 1,
                     "without γ and β the result is the one fused node 'batchNorm', got \(y.node?.op ?? "no node")")
+            (y * y).sum().backward()
+            let got = x.grad?.toArray() ?? []
+            #expect(got.count == 12 && got.allSatisfy { Swift.abs($0) < 1e-3 },
+                    "the gradient of Σ x̂² must be (nearly) 0: x̂ always has variance 1, got \(got) — the term −x̂·mean(dx̂·x̂) removes that direction, because σ depends on x too")
         }
     }
 
