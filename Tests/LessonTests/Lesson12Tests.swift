@@ -13,7 +13,7 @@ import Kindling
 // next one to do. Each exercise's tests use only that exercise and earlier ones
 // (and the finished lessons before this one): 12.1's tests normalize in
 // training mode without running statistics, 12.3's set the running statistics
-// by hand, and only 12.4's and 12.5's call backward().
+// by hand, and backward() goes through the fused rule only from 12.4 on.
 
 /// x as [N, C, inner] (row-major), the group of channel c: every x[n, c, i].
 private func channel(_ x: [Float], _ shape: [Int], _ c: Int) -> [Double] {
