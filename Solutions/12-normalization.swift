@@ -3,7 +3,8 @@
 // This file is itself a valid submission: `grader grade Solutions`.
 
 // In Sources/Kindling/Ops/Normalization.swift:
-                    // BEGIN EXERCISE 12.1 — one group's mean, variance and 1/√(σ² + ε) (Lessons/12-normalization.md)
+                // BEGIN EXERCISE 12.1 — each group's mean, variance and 1/√(σ² + ε) (Lessons/12-normalization.md)
+                for g in groups {
                     var sum = 0.0
                     layout.forEachRun(of: g) { start in
                         for i in start..<start + layout.inner { sum += Double(x[i]) }
@@ -18,19 +19,20 @@
                     meanOut[g] = Float(m)
                     varianceOut[g] = Float(v)
                     invStdOut[g] = Float(1 / (v + Double(eps)).squareRoot())
-                    // END EXERCISE 12.1
+                }
+                // END EXERCISE 12.1
 
 // In Sources/Kindling/Ops/Normalization.swift:
-            // BEGIN EXERCISE 12.2 — move the running statistics toward the batch's (Lessons/12-normalization.md)
-            // Statistics, not parameters: updated in place, outside the graph.
-            let n = Float(layout.count)
-            for g in 0..<c {
-                let m = runningMean.storage.base + runningMean.offset + g * runningMean.strides[0]
-                let v = runningVar.storage.base + runningVar.offset + g * runningVar.strides[0]
-                m.pointee = (1 - momentum) * m.pointee + momentum * mean[g]
-                v.pointee = (1 - momentum) * v.pointee + momentum * variance[g] * n / (n - 1)  // unbiased: n/(n − 1)
-            }
-            // END EXERCISE 12.2
+    // BEGIN EXERCISE 12.2 — move the running statistics toward the batch's (Lessons/12-normalization.md)
+    // Statistics, not parameters: updated in place, outside the graph.
+    let n = Float(count)
+    for g in 0..<batchMean.count {
+        let m = runningMean.storage.base + runningMean.offset + g * runningMean.strides[0]
+        let v = runningVar.storage.base + runningVar.offset + g * runningVar.strides[0]
+        m.pointee = (1 - momentum) * m.pointee + momentum * batchMean[g]
+        v.pointee = (1 - momentum) * v.pointee + momentum * batchVariance[g] * n / (n - 1)  // unbiased: n/(n − 1)
+    }
+    // END EXERCISE 12.2
 
 // In Sources/Kindling/Ops/Normalization.swift:
             // BEGIN EXERCISE 12.3 — evaluation: normalize by the running statistics (Lessons/12-normalization.md)
@@ -40,7 +42,8 @@
             // END EXERCISE 12.3
 
 // In Sources/Kindling/Ops/Normalization.swift:
-            // BEGIN EXERCISE 12.4 — the fused backward rule of one group (Lessons/12-normalization.md)
+        // BEGIN EXERCISE 12.4 — the fused backward rule, group by group (Lessons/12-normalization.md)
+        for g in groups {
             var sumD = 0.0, sumDH = 0.0
             layout.forEachRun(of: g) { start in
                 for i in start..<start + layout.inner { sumD += Double(d[i]); sumDH += Double(d[i]) * Double(h[i]) }
@@ -50,7 +53,8 @@
             layout.forEachRun(of: g) { start in
                 for i in start..<start + layout.inner { out[i] = (d[i] - meanD - h[i] * meanDH) * s }
             }
-            // END EXERCISE 12.4
+        }
+        // END EXERCISE 12.4
 
 // In Sources/Kindling/Ops/Normalization.swift:
         // BEGIN EXERCISE 12.5 — layer norm: one group per example, then γ and β (Lessons/12-normalization.md)

@@ -47,11 +47,9 @@ func groupStatistics(_ x: UnsafePointer<Float>, _ layout: NormLayout,
       variance.withUnsafeMutableBufferPointer { varianceOut in
         invStd.withUnsafeMutableBufferPointer { invStdOut in
             parallelChunks(layout.groups, minimumWork: layout.groups * layout.count) { groups in
-                for g in groups {
-                    // BEGIN EXERCISE 12.1 — one group's mean, variance and 1/√(σ² + ε) (Lessons/12-normalization.md)
-                    fatalError("Exercise 12.1 is not done yet: one group's mean, variance and 1/√(σ² + ε) — see Lessons/12-normalization.md")
-                    // END EXERCISE 12.1
-                }
+                // BEGIN EXERCISE 12.1 — each group's mean, variance and 1/√(σ² + ε) (Lessons/12-normalization.md)
+                fatalError("Exercise 12.1 is not done yet: each group's mean, variance and 1/√(σ² + ε) — see Lessons/12-normalization.md")
+                // END EXERCISE 12.1
             }
         }
       }
@@ -78,16 +76,27 @@ func normalized(_ x: UnsafePointer<Float>, _ layout: NormLayout, mean: [Float], 
 /// mean over the group. `dxHat` and `xHat` contiguous in `layout`.
 func normalizationBackward(dxHat: Tensor, xHat: Tensor, _ layout: NormLayout, invStd: [Float]) -> Tensor {
     let dx = Tensor(storage: Storage(uninitializedCount: layout.groups * layout.count), shape: xHat.shape)
-    let d = dxHat.storage.base + dxHat.offset, h = xHat.storage.base + xHat.offset, out = dx.storage.base
+    let d = dxHat.storage.base + dxHat.offset  // dx̂
+    let h = xHat.storage.base + xHat.offset  // x̂
+    let out = dx.storage.base
     parallelChunks(layout.groups, minimumWork: layout.groups * layout.count) { groups in
-        for g in groups {
-            // BEGIN EXERCISE 12.4 — the fused backward rule of one group (Lessons/12-normalization.md)
-            _ = d; fatalError("Exercise 12.4 is not done yet: the fused backward rule of one group — see Lessons/12-normalization.md")
-            // END EXERCISE 12.4
-        }
+        // BEGIN EXERCISE 12.4 — the fused backward rule, group by group (Lessons/12-normalization.md)
+        _ = (d, h, out); fatalError("Exercise 12.4 is not done yet: the fused backward rule, group by group — see Lessons/12-normalization.md")
+        // END EXERCISE 12.4
     }
     withExtendedLifetime((dxHat, xHat)) {}
     return dx
+}
+
+/// Moves each channel's running statistics toward the batch's, in place and
+/// outside the graph: r ← (1 − momentum)·r + momentum·batch statistic, with
+/// the unbiased variance (σ²·n/(n − 1), n = `count` values per channel) for
+/// `runningVar`, as PyTorch. The running tensors are [C], possibly strided views.
+func updateRunningStatistics(runningMean: Tensor, runningVar: Tensor, batchMean: [Float], batchVariance: [Float],
+                             count: Int, momentum: Float) {
+    // BEGIN EXERCISE 12.2 — move the running statistics toward the batch's (Lessons/12-normalization.md)
+    fatalError("Exercise 12.2 is not done yet: move the running statistics toward the batch's — see Lessons/12-normalization.md")
+    // END EXERCISE 12.2
 }
 
 extension Tensor {
@@ -133,14 +142,13 @@ extension Tensor {
         require(layout.count > 1,
                 "\(caller): training needs more than one value per channel to compute a variance, got input \(shape)")
         let x = contiguous().detach()
-        let (mean, variance, invStd) = withExtendedLifetime(x) { groupStatistics(x.storage.base + x.offset, layout, eps: eps) }
+        let (batchMean, batchVariance, invStd) = withExtendedLifetime(x) { groupStatistics(x.storage.base + x.offset, layout, eps: eps) }
         let xHat = withExtendedLifetime(x) {
-            normalized(x.storage.base + x.offset, layout, mean: mean, invStd: invStd, shape: shape)
+            normalized(x.storage.base + x.offset, layout, mean: batchMean, invStd: invStd, shape: shape)
         }
         if let runningMean, let runningVar {
-            // BEGIN EXERCISE 12.2 — move the running statistics toward the batch's (Lessons/12-normalization.md)
-            fatalError("Exercise 12.2 is not done yet: move the running statistics toward the batch's — see Lessons/12-normalization.md")
-            // END EXERCISE 12.2
+            updateRunningStatistics(runningMean: runningMean, runningVar: runningVar, batchMean: batchMean,
+                                    batchVariance: batchVariance, count: layout.count, momentum: momentum)
         }
         // x̂ is a node of its own, whose rule is the fused one; γ and β follow as ordinary ops.
         let normalizedNode = Tensor.record(xHat, op: "batchNorm", inputs: [self]) { g in
