@@ -41,6 +41,9 @@ struct Train: ParsableCommand {
     @Option(help: "Write an HTML training report (curves, the model's graph, confusion matrix, sample predictions) to this folder.")
     var report: String?
 
+    @Flag(help: "With --report: add the mean and standard deviation of each layer's output on a test batch (activationStatistics, lesson 12).")
+    var activations = false
+
     @Option(help: "Directory holding the Fashion-MNIST files (default: $KINDLING_FASHION_MNIST or /usr/share/datasets/fashion-mnist).")
     var data: String?
 
@@ -51,6 +54,7 @@ struct Train: ParsableCommand {
         if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1") }
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
         if let lr, !(lr > 0) { throw ValidationError("--lr must be positive") }
+        if activations && report == nil { throw ValidationError("--activations adds a section to the report: give --report DIR too") }
     }
 
     func run() throws {
@@ -103,7 +107,8 @@ struct Train: ParsableCommand {
         if let report {
             let page = try TrainingReport.write(to: report, history: history, model: net, test: test,
                                                 classNames: FashionMNIST.classNames,
-                                                graphSVG: try stepGraphSVG(net, test: test))
+                                                graphSVG: try stepGraphSVG(net, test: test),
+                                                activations: activations ? TrainingReport.measureActivations(of: net, on: test) : nil)
             print("Wrote the training report to \(page)")
         }
         if let save {

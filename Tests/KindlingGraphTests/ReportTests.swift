@@ -318,3 +318,47 @@ func reportChartsAreSVGWithOnePointPerEpoch(epochs: Int) throws {
     #expect(NumberText.grouped(999) == "999")
     #expect(NumberText.duration(187) == "3 min 07 s")
 }
+
+// MARK: Activation statistics (lesson 12)
+
+@Test func activationChartDrawsOneLinePerSeriesWithEscapedLabels() throws {
+    let stats = { (stds: [Double]) in
+        stds.enumerated().map { ActivationStatistics(index: $0.offset, layer: "Re<LU>", shape: [2, 3], mean: 0.5, std: $0.element) }
+    }
+    let chart = ActivationChart(title: "Spread & <size>", xLabel: "block \"k\"", series: [
+        .init(name: "N(0, 1) <exploding>", statistics: stats([1, 10, 1e20])),
+        .init(name: "a&b", statistics: stats([1, 0.1, 0])),  // a zero cannot go on a log axis: left out
+        .init(name: "flat", statistics: stats([0.58, 0.58, 0.58])),
+    ])
+    let svg = chart.svg()
+    let elements = try #require(parseXML(svg))
+    #expect(elements.first?.name == "svg" && elements.first?.attributes["xmlns"] == "http://www.w3.org/2000/svg")
+    #expect(elements.filter { $0.name == "polyline" }.count == 3)
+    #expect(elements.filter { $0.name == "circle" }.count == 8)
+    #expect(elements.filter { $0.name == "polyline" }.map { $0.attributes["points"]?.split(separator: " ").count } == [3, 2, 3])
+    #expect(svg.contains("Spread &amp; &lt;size&gt;") && svg.contains("N(0, 1) &lt;exploding&gt;") && svg.contains("a&amp;b"))
+    #expect(!svg.contains("<LU>") && !svg.contains("<exploding>") && !svg.contains("\"k\""))
+    // Every point inside the plot; 1e20 on the top decade line, 0.1 on its own.
+    let ys = elements.filter { $0.name == "circle" }.compactMap { $0.attributes["cy"].flatMap(Double.init) }
+    #expect(ys.allSatisfy { $0 >= chart.plotTop && $0 <= chart.plotBottom })
+    #expect(chart.decades == -1...20)
+}
+
+@Test func reportWithActivationsHasTheirSectionAndFile() throws {
+    let directory = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let model = Sequential(Flatten(), Linear(784, 10), ReLU())
+    let activations = try #require(TrainingReport.measureActivations(of: model, on: tinyDataset()))
+    #expect(model.isTraining)  // measured in evaluation mode, then back
+    #expect(activations.map(\.layer) == ["Flatten", "Linear", "ReLU"] && activations[0].shape == [30, 784])
+    #expect(TrainingReport.measureActivations(of: Linear(784, 10), on: tinyDataset()) == nil)
+    try TrainingReport.write(to: directory, history: sampleHistory(epochs: 2), model: model, test: tinyDataset(),
+                             classNames: FashionMNIST.classNames, graphSVG: nil, activations: activations)
+    let html = try read(directory, "index.html")
+    let elements = try #require(parseXML(html))
+    #expect(elements.contains { $0.name == "section" && $0.attributes["id"] == "activations" })
+    #expect(elements.filter { $0.name == "svg" }.count == 3)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
+            == ["accuracy.svg", "activations.svg", "history.json", "index.html", "loss.svg"])
+    #expect(try parseXML(read(directory, "activations.svg"))?.filter { $0.name == "polyline" }.count == 1)
+}

@@ -671,4 +671,93 @@ import Testing
         let fast = clock.measure { _ = noGrad { conv(batch) } }
         print("loops \(loops), im2col + sgemm \(fast)")
     }
+
+    @Test("Lessons/12-normalization.md line 59") func lesson12NormalizationLine59() throws {
+        /// 20 blocks of Linear(256, 256) (+ BatchNorm1d) + ReLU, the weights drawn by `weight`, the biases 0.
+        func deepMLP(batchNorm: Bool, weight: ([Int]) -> Tensor) -> Sequential {
+            var layers: [Module] = []
+            for _ in 0..<20 {
+                let linear = Linear(256, 256)
+                noGrad {
+                    linear.weight.assign(weight(linear.weight.shape))
+                    linear.bias?.assign(Tensor.zeros([256]))
+                }
+                layers.append(linear)
+                if batchNorm { layers.append(BatchNorm1d(256)) }
+                layers.append(ReLU())
+            }
+            return Sequential(layers)
+        }
+
+        manualSeed(0)
+        let x = Tensor.randn([256, 256])
+        let models: [(String, Sequential)] = [
+            ("N(0, 1)", deepMLP(batchNorm: false) { Tensor.randn($0) }),
+            ("N(0, 0.01²)", deepMLP(batchNorm: false) { Tensor.randn($0) * 0.01 }),
+            ("default a=√5", deepMLP(batchNorm: false) { Init.kaimingUniform($0, a: Float(5).squareRoot()) }),
+            ("Kaiming a=0", deepMLP(batchNorm: false) { Init.kaimingUniform($0) }),
+            ("N(0, 1) + BN", deepMLP(batchNorm: true) { Tensor.randn($0) }),
+        ]
+        /// Cells in columns: the first 7 characters wide, the others 14.
+        func row(_ cells: [String]) -> String {
+            cells.enumerated().map { i, cell in
+                i == cells.count - 1 ? cell : cell.padding(toLength: i == 0 ? 7 : 14, withPad: " ", startingAt: 0)
+            }.joined()
+        }
+        let stds = models.map { activationStatistics(of: $0.1, on: x).filter { $0.layer == "ReLU" }.map(\.std) }
+        print(row(["block"] + models.map(\.0)))
+        for block in [1, 2, 5, 10, 15, 20] {
+            print(row([String(block)] + stds.map { String(format: "%.3g", $0[block - 1]) }))
+        }
+    }
+
+    @Test("Lessons/12-normalization.md line 307") func lesson12NormalizationLine307() throws {
+        let x = Tensor([1, 2, 3, 4, 10, 20, 30, 40], shape: [4, 2])
+        let bn = BatchNorm1d(2)
+        func r(_ values: [Float]) -> [Float] { values.map { ($0 * 1000).rounded() / 1000 } }
+        print("training:", r(bn(x).toArray()))
+        print("running_mean", r(bn.runningMean.tensor.toArray()), "running_var", r(bn.runningVar.tensor.toArray()))
+        bn.eval()
+        print("evaluation:", r(bn(x).toArray()))
+        print("one example:", r(bn(x.sliced(axis: 0, from: 3, to: 4)).toArray()))
+    }
+
+    @Test("Lessons/12-normalization.md line 334") func lesson12NormalizationLine334() throws {
+        let x = Tensor([1, 2, 3, 4, 10, 20, 30, 40], shape: [4, 2], requiresGrad: true)
+        let upstream = Tensor([0.5, -1, 2, 1, 0, 3, -2, 1], shape: [4, 2])
+
+        let centered = x - x.mean(axis: 0, keepdim: true)
+        let composed = centered / ((centered * centered).mean(axis: 0, keepdim: true) + 1e-5).sqrt()
+        (composed * upstream).sum().backward()
+        let viaSmallOps = x.grad!.toArray()
+        print("small ops:", composed.topologicalOrder().filter { $0.node != nil }.count, "nodes")
+
+        x.zeroGrad()
+        let fused = x.batchNorm(runningMean: nil, runningVar: nil, training: true)
+        (fused * upstream).sum().backward()
+        print("fused:", fused.topologicalOrder().filter { $0.node != nil }.count, "node")
+        let difference = zip(viaSmallOps, x.grad!.toArray()).map { Swift.abs($0 - $1) }.max()!
+        print("largest difference between the gradients:", difference < 1e-6)
+        print("sum of each column's gradient:", x.grad!.sum(axis: 0).toArray().map { Swift.abs($0) < 1e-6 })
+    }
+
+    @Test("Lessons/12-normalization.md line 362") func lesson12NormalizationLine362() throws {
+        let t = Tensor([1, 2, 3, 4, 8, 6], shape: [2, 3])
+        func r(_ values: [Float]) -> [Float] { values.map { ($0 * 1000).rounded() / 1000 } }
+        print("batch norm, per column:", r(t.batchNorm(runningMean: nil, runningVar: nil, training: true).toArray()))
+        print("layer norm, per row:   ", r(t.layerNorm([3]).toArray()))
+        let ln = LayerNorm([3])
+        print(ln.namedParameters().map { "\($0.name) \($0.parameter.shape)" }, ln(t.sliced(axis: 0, from: 1, to: 2)).shape)
+    }
+
+    @Test("Lessons/12-normalization.md line 379") func lesson12NormalizationLine379() throws {
+        manualSeed(3)
+        let dropout = Dropout(0.5)
+        let ones = Tensor.ones([1, 10_000])
+        let trained = dropout(ones).toArray()
+        print("training: zeros", trained.filter { $0 == 0 }.count, "of 10000, kept values", Set(trained.filter { $0 != 0 }),
+              "mean", (trained.reduce(0, +) / 10_000 * 100).rounded() / 100)
+        dropout.eval()
+        print("evaluation: the identity", dropout(ones).toArray() == ones.toArray())
+    }
 }

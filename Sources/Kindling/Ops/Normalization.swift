@@ -47,20 +47,24 @@ func groupStatistics(_ x: UnsafePointer<Float>, _ layout: NormLayout,
       variance.withUnsafeMutableBufferPointer { varianceOut in
         invStd.withUnsafeMutableBufferPointer { invStdOut in
             parallelChunks(layout.groups, minimumWork: layout.groups * layout.count) { groups in
+                // BEGIN EXERCISE 12.1 — each group's mean, variance and 1/√(σ² + ε) (Lessons/12-normalization.md)
                 for g in groups {
                     var sum = 0.0
                     layout.forEachRun(of: g) { start in
                         for i in start..<start + layout.inner { sum += Double(x[i]) }
                     }
                     let m = sum / Double(layout.count)
+                    // Second pass: squares of the distances from the mean (stable even when the mean is large).
                     var squares = 0.0
                     layout.forEachRun(of: g) { start in
                         for i in start..<start + layout.inner { let d = Double(x[i]) - m; squares += d * d }
                     }
+                    let v = squares / Double(layout.count)  // biased: divided by n
                     meanOut[g] = Float(m)
-                    varianceOut[g] = Float(squares / Double(layout.count))
-                    invStdOut[g] = Float(1 / (squares / Double(layout.count) + Double(eps)).squareRoot())
+                    varianceOut[g] = Float(v)
+                    invStdOut[g] = Float(1 / (v + Double(eps)).squareRoot())
                 }
+                // END EXERCISE 12.1
             }
         }
       }
@@ -87,8 +91,11 @@ func normalized(_ x: UnsafePointer<Float>, _ layout: NormLayout, mean: [Float], 
 /// mean over the group. `dxHat` and `xHat` contiguous in `layout`.
 func normalizationBackward(dxHat: Tensor, xHat: Tensor, _ layout: NormLayout, invStd: [Float]) -> Tensor {
     let dx = Tensor(storage: Storage(uninitializedCount: layout.groups * layout.count), shape: xHat.shape)
-    let d = dxHat.storage.base + dxHat.offset, h = xHat.storage.base + xHat.offset, out = dx.storage.base
+    let d = dxHat.storage.base + dxHat.offset  // dx̂
+    let h = xHat.storage.base + xHat.offset  // x̂
+    let out = dx.storage.base
     parallelChunks(layout.groups, minimumWork: layout.groups * layout.count) { groups in
+        // BEGIN EXERCISE 12.4 — the fused backward rule, group by group (Lessons/12-normalization.md)
         for g in groups {
             var sumD = 0.0, sumDH = 0.0
             layout.forEachRun(of: g) { start in
@@ -100,9 +107,28 @@ func normalizationBackward(dxHat: Tensor, xHat: Tensor, _ layout: NormLayout, in
                 for i in start..<start + layout.inner { out[i] = (d[i] - meanD - h[i] * meanDH) * s }
             }
         }
+        // END EXERCISE 12.4
     }
     withExtendedLifetime((dxHat, xHat)) {}
     return dx
+}
+
+/// Moves each channel's running statistics toward the batch's, in place and
+/// outside the graph: r ← (1 − momentum)·r + momentum·batch statistic, with
+/// the unbiased variance (σ²·n/(n − 1), n = `count` values per channel) for
+/// `runningVar`, as PyTorch. The running tensors are [C], possibly strided views.
+func updateRunningStatistics(runningMean: Tensor, runningVar: Tensor, batchMean: [Float], batchVariance: [Float],
+                             count: Int, momentum: Float) {
+    // BEGIN EXERCISE 12.2 — move the running statistics toward the batch's (Lessons/12-normalization.md)
+    // Statistics, not parameters: updated in place, outside the graph.
+    let n = Float(count)
+    for g in 0..<batchMean.count {
+        let m = runningMean.storage.base + runningMean.offset + g * runningMean.strides[0]
+        let v = runningVar.storage.base + runningVar.offset + g * runningVar.strides[0]
+        m.pointee = (1 - momentum) * m.pointee + momentum * batchMean[g]
+        v.pointee = (1 - momentum) * v.pointee + momentum * batchVariance[g] * n / (n - 1)  // unbiased: n/(n − 1)
+    }
+    // END EXERCISE 12.2
 }
 
 extension Tensor {
@@ -140,27 +166,23 @@ extension Tensor {
         guard training else {
             require(runningMean != nil && runningVar != nil,
                     "\(caller): evaluation needs runningMean and runningVar (input \(shape))")
+            // BEGIN EXERCISE 12.3 — evaluation: normalize by the running statistics (Lessons/12-normalization.md)
             // Fixed statistics: an affine map per channel, composed of ordinary ops.
             let mean = runningMean!.detach().reshaped(perChannel), variance = runningVar!.detach().reshaped(perChannel)
             return affine((self - mean) / (variance + eps).sqrt())
+            // END EXERCISE 12.3
         }
         let layout = NormLayout(outer: shape[0], groups: c, inner: shape.dropFirst(2).reduce(1, *))
         require(layout.count > 1,
                 "\(caller): training needs more than one value per channel to compute a variance, got input \(shape)")
         let x = contiguous().detach()
-        let (mean, variance, invStd) = withExtendedLifetime(x) { groupStatistics(x.storage.base + x.offset, layout, eps: eps) }
+        let (batchMean, batchVariance, invStd) = withExtendedLifetime(x) { groupStatistics(x.storage.base + x.offset, layout, eps: eps) }
         let xHat = withExtendedLifetime(x) {
-            normalized(x.storage.base + x.offset, layout, mean: mean, invStd: invStd, shape: shape)
+            normalized(x.storage.base + x.offset, layout, mean: batchMean, invStd: invStd, shape: shape)
         }
         if let runningMean, let runningVar {
-            // Statistics, not parameters: updated in place, outside the graph.
-            let n = Float(layout.count)
-            for g in 0..<c {
-                let m = runningMean.storage.base + runningMean.offset + g * runningMean.strides[0]
-                let v = runningVar.storage.base + runningVar.offset + g * runningVar.strides[0]
-                m.pointee = (1 - momentum) * m.pointee + momentum * mean[g]
-                v.pointee = (1 - momentum) * v.pointee + momentum * variance[g] * n / (n - 1)
-            }
+            updateRunningStatistics(runningMean: runningMean, runningVar: runningVar, batchMean: batchMean,
+                                    batchVariance: batchVariance, count: layout.count, momentum: momentum)
         }
         // x̂ is a node of its own, whose rule is the fused one; γ and β follow as ordinary ops.
         let normalizedNode = Tensor.record(xHat, op: "batchNorm", inputs: [self]) { g in
@@ -179,7 +201,8 @@ extension Tensor {
         for (name, t) in [("weight", weight), ("bias", bias)] {
             if let t { require(t.shape == normalizedShape, "layerNorm: \(name) \(t.shape) must be \(normalizedShape)") }
         }
-        let inner = normalizedShape.reduce(1, *)
+        // BEGIN EXERCISE 12.5 — layer norm: one group per example, then γ and β (Lessons/12-normalization.md)
+        let inner = normalizedShape.reduce(1, *)  // the elements of one group: the trailing axes
         let layout = NormLayout(outer: 1, groups: count / Swift.max(inner, 1), inner: inner)
         let x = contiguous().detach()
         let (mean, _, invStd) = withExtendedLifetime(x) { groupStatistics(x.storage.base + x.offset, layout, eps: eps) }
@@ -194,5 +217,6 @@ extension Tensor {
         if let weight { y = y * weight }
         if let bias { y = y + bias }
         return y
+        // END EXERCISE 12.5
     }
 }

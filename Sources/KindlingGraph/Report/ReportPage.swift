@@ -25,6 +25,7 @@ extension TrainingReport {
         \(headerSection())
         \(curvesSection())
         \(graphSection())
+        \(activationsSection())
         \(confusionSection())
         \(samplesSection())
         <footer>Made by Kindling on \(Markup.escape(dateText)).</footer>
@@ -146,6 +147,33 @@ extension TrainingReport {
         <h2>Model graph</h2>
         <p class="caption">The autograd graph of the model. Also saved as <a href="graph.svg">graph.svg</a>.</p>
         <div class="graph"><img src="\(source)" alt="The autograd graph of \(Markup.escape(history.modelName))"/></div>
+        </section>
+        """
+    }
+
+    // MARK: Activations
+
+    /// Each layer's output statistics on a test batch (lesson 12): a chart and a
+    /// table, or nothing when the model is not a `Sequential`.
+    func activationsSection() -> String {
+        guard let activations, let chart = activationChart else { return "" }
+        let rows = activations.map { a in
+            "<tr><td>\(a.index + 1)</td><td>\(Markup.escape(a.layer))</td><td>\(Markup.escape("\(a.shape)"))</td>"
+                + "<td>\(Markup.escape(String(format: "%.4g", a.mean)))</td><td>\(Markup.escape(String(format: "%.4g", a.std)))</td></tr>"
+        }
+        return """
+        <section id="activations">
+        <h2>Activations, layer by layer</h2>
+        <p class="caption">The mean and standard deviation of each layer's output for the first \(min(256, predictions.count)) test images, in evaluation mode. A spread that stays within a power of ten or so from layer to layer is healthy; one that grows or shrinks steadily is exploding or vanishing. Also saved as <a href="activations.svg">activations.svg</a>.</p>
+        <div class="charts">
+        \(chart.svg())
+        </div>
+        <table class="epochs">
+        <thead><tr><th>layer</th><th>type</th><th>output shape</th><th>mean</th><th>std</th></tr></thead>
+        <tbody>
+        \(rows.joined(separator: "\n"))
+        </tbody>
+        </table>
         </section>
         """
     }

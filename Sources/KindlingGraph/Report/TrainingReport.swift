@@ -33,16 +33,34 @@ public struct TrainingReport {
     public var date: Date
     /// The test images shown, or `nil` when the inputs are not grayscale images.
     var samples: [SampleImage]?
+    /// The mean and standard deviation of each layer's output on a test batch,
+    /// in evaluation mode (lesson 12), or `nil` when the model is not a `Sequential`.
+    public var activations: [ActivationStatistics]?
 
     /// Gathers a report: evaluates `model` on `test` (in eval mode, under
     /// `noGrad`) and picks the sample images — the first 30 test examples,
-    /// then up to 10 later ones the model got wrong.
+    /// then up to 10 later ones the model got wrong. `activations`, when
+    /// given, adds a section of layer-by-layer statistics (see `measureActivations`).
     public init(history: TrainingHistory, model: Module, test: any Dataset, classNames: [String],
-                graphSVG: String?, date: Date = Date()) {
+                graphSVG: String?, activations: [ActivationStatistics]? = nil, date: Date = Date()) {
         let predictions = Predictions(model: model, dataset: test)
         let shown = SampleImages.choose(from: predictions)
         self.init(history: history, predictions: predictions, classNames: classNames, graphSVG: graphSVG,
                   samples: SampleImages.load(shown, from: test, predictions: predictions), date: date)
+        self.activations = activations
+    }
+
+    /// Each layer's output statistics on the first 256 examples of `test`, in
+    /// evaluation mode (the mode is restored afterwards), by
+    /// `activationStatistics` (lesson 12); `nil` unless `model` is a
+    /// `Sequential` and `test` has examples.
+    public static func measureActivations(of model: Module, on test: any Dataset) -> [ActivationStatistics]? {
+        guard let sequential = model as? Sequential, test.count > 0 else { return nil }
+        let inputs = test.batch(Array(0..<min(256, test.count))).inputs
+        let wasTraining = sequential.isTraining
+        sequential.eval()
+        defer { if wasTraining { sequential.train() } }
+        return activationStatistics(of: sequential, on: inputs)
     }
 
     /// A report from predictions made elsewhere, with the given sample images.
@@ -60,8 +78,10 @@ public struct TrainingReport {
     /// returns the path of its `index.html`. See `write(to:)`.
     @discardableResult
     public static func write(to directory: String, history: TrainingHistory, model: Module, test: any Dataset,
-                             classNames: [String], graphSVG: String?) throws -> String {
-        try TrainingReport(history: history, model: model, test: test, classNames: classNames, graphSVG: graphSVG)
+                             classNames: [String], graphSVG: String?,
+                             activations: [ActivationStatistics]? = nil) throws -> String {
+        try TrainingReport(history: history, model: model, test: test, classNames: classNames, graphSVG: graphSVG,
+                           activations: activations)
             .write(to: directory)
     }
 
@@ -78,6 +98,7 @@ public struct TrainingReport {
             ("history.json", try historyJSON()),
         ]
         if let graphSVG { files.append(("graph.svg", graphSVG)) }
+        if let chart = activationChart { files.append(("activations.svg", chart.svg())) }
         files.append(("index.html", html()))  // last, so the page never points at files not yet there
         for file in files {
             try writeAtomically(Data(file.contents.utf8), to: (directory as NSString).appendingPathComponent(file.name))
@@ -108,6 +129,14 @@ public struct TrainingReport {
         LineChart(title: "Test accuracy", yLabel: "accuracy (%)",
                   values: history.epochs.map { $0.testAccuracy * 100 }, colour: "#2563eb",
                   limits: 0...100, valueText: { NumberText.fixed($0, 2) + "%" })
+    }
+
+    /// The standard deviation of each layer's output, or `nil` without statistics.
+    var activationChart: ActivationChart? {
+        activations.map {
+            ActivationChart(title: "Activations of the trained model, layer by layer", xLabel: "layer (position in the model, from 1)",
+                            series: [ActivationChart.Series(name: history.modelName, statistics: $0)])
+        }
     }
 
     /// The history as pretty-printed JSON, for other tools.
