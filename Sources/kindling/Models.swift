@@ -3,7 +3,7 @@ import Kindling
 
 /// The built-in models the CLI trains, benchmarks and draws.
 enum BuiltinModel: String, ExpressibleByArgument, CaseIterable {
-    case mlp, cnn
+    case mlp, convnet, cnn
 
     /// A fresh, randomly initialized instance.
     func make() -> Sequential {
@@ -11,6 +11,12 @@ enum BuiltinModel: String, ExpressibleByArgument, CaseIterable {
         case .mlp:
             // 784 → 128 → 10, the classic first network.
             return Sequential(Flatten(), Linear(784, 128), ReLU(), Linear(128, 10))
+        case .convnet:
+            // Lesson 11's network: two conv–ReLU–max-pool stages, no batch norm
+            // (28 → 14 → 7 pixels), then one linear layer on 32·7·7 features.
+            return Sequential(Conv2d(1, 16, kernelSize: 3, padding: 1), ReLU(), MaxPool2d(2),
+                              Conv2d(16, 32, kernelSize: 3, padding: 1), ReLU(), MaxPool2d(2),
+                              Flatten(), Linear(32 * 7 * 7, 10))
         case .cnn:
             // A small modern CNN: conv–BN–ReLU blocks at 28, 14 and 7 pixels,
             // then global average pooling and one linear layer.

@@ -8,7 +8,7 @@ struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a model on Fashion-MNIST and report test accuracy per epoch.")
 
-    @Option(help: "The model: mlp (784-128-10) or cnn (conv–batch-norm–ReLU blocks and global average pooling).")
+    @Option(help: "The model: mlp (784-128-10), convnet (two conv–ReLU–max-pool stages, lesson 11) or cnn (conv–batch-norm–ReLU blocks and global average pooling, lesson 12).")
     var model: BuiltinModel = .mlp
 
     @Option(help: "Passes over the training set.")

@@ -598,13 +598,13 @@ import Testing
         }
     }
 
-    @Test("Lessons/11-convolution.md line 204") func lesson11ConvolutionLine204() throws {
+    @Test("Lessons/11-convolution.md line 205") func lesson11ConvolutionLine205() throws {
         print(7 / 2, floorDivide(7, 2), -1 / 2, floorDivide(-1, 2), -7 / 3, floorDivide(-7, 3))
         print(convOutputSize(28, kernel: 3, stride: 1, padding: 1), convOutputSize(28, kernel: 3, stride: 2, padding: 1),
               convOutputSize(5, kernel: 3, stride: 2, padding: 0), convOutputSize(1, kernel: 4, stride: 2, padding: 1))
     }
 
-    @Test("Lessons/11-convolution.md line 218") func lesson11ConvolutionLine218() throws {
+    @Test("Lessons/11-convolution.md line 219") func lesson11ConvolutionLine219() throws {
         let x = Tensor.arange(16).reshaped([1, 1, 4, 4])
         let edges = Tensor([1, 0, -1,
                             1, 0, -1,
@@ -614,14 +614,14 @@ import Testing
         print(x.conv2d(edges, stride: 2, padding: 1))
     }
 
-    @Test("Lessons/11-convolution.md line 243") func lesson11ConvolutionLine243() throws {
+    @Test("Lessons/11-convolution.md line 244") func lesson11ConvolutionLine244() throws {
         for tap in 0..<3 {
             print("tap \(tap):", validOutputs(tap: tap, input: 5, outputs: 3, stride: 2, padding: 1))
         }
         print("1×1 image, tap 2:", validOutputs(tap: 2, input: 1, outputs: 1, stride: 2, padding: 1))
     }
 
-    @Test("Lessons/11-convolution.md line 260") func lesson11ConvolutionLine260() throws {
+    @Test("Lessons/11-convolution.md line 261") func lesson11ConvolutionLine261() throws {
         manualSeed(0)
         let images = Tensor.randn([2, 3, 5, 4], requiresGrad: true)
         let filters = Tensor.randn([4, 3, 3, 2], requiresGrad: true)
@@ -629,7 +629,7 @@ import Testing
         print(gradcheck([images, filters, shift]) { t in t[0].conv2d(t[1], bias: t[2], stride: 2, padding: 1) })
     }
 
-    @Test("Lessons/11-convolution.md line 277") func lesson11ConvolutionLine277() throws {
+    @Test("Lessons/11-convolution.md line 278") func lesson11ConvolutionLine278() throws {
         let y = Tensor([1, 5, 2, 0,
                         3, 4, 8, 1,
                         0, 2, 6, 7,
@@ -648,7 +648,7 @@ import Testing
         print(z.grad!)
     }
 
-    @Test("Lessons/11-convolution.md line 314") func lesson11ConvolutionLine314() throws {
+    @Test("Lessons/11-convolution.md line 315") func lesson11ConvolutionLine315() throws {
         func block(_ input: Int, _ output: Int) -> [Module] {
             [Conv2d(input, output, kernelSize: 3, padding: 1, bias: false), BatchNorm2d(output), ReLU()]
         }
@@ -662,7 +662,7 @@ import Testing
         }
     }
 
-    @Test("Lessons/11-convolution.md line 341") func lesson11ConvolutionLine341() throws {
+    @Test("Lessons/11-convolution.md line 342") func lesson11ConvolutionLine342() throws {
         manualSeed(1)
         let batch = Tensor.randn([8, 16, 28, 28])
         let conv = Conv2d(16, 32, kernelSize: 3, padding: 1)
