@@ -10,6 +10,10 @@
 
 // In Sources/Kindling/Ops/Conv.swift:
         // BEGIN EXERCISE 11.2 — the sliding window, by loops (Lessons/11-convolution.md)
+        let (o, oh, ow) = (weight.shape[0], g.oh, g.ow)
+        let x = toArray(), kernel = weight.toArray()
+        let b = bias?.toArray() ?? [Float](repeating: 0, count: o)
+        var out = [Float](repeating: 0, count: g.n * o * oh * ow)
         for n in 0..<g.n {
             for f in 0..<o {
                 for oy in 0..<oh {
@@ -29,6 +33,7 @@
                 }
             }
         }
+        return Tensor(out, shape: [g.n, o, oh, ow])
         // END EXERCISE 11.2
 
 // In Sources/Kindling/Ops/Conv.swift:
@@ -42,7 +47,8 @@
     // END EXERCISE 11.3
 
 // In Sources/Kindling/Ops/Conv.swift:
-            // BEGIN EXERCISE 11.4 — im2col: one row of the column matrix (Lessons/11-convolution.md)
+        // BEGIN EXERCISE 11.4 — im2col: one row of the column matrix (Lessons/11-convolution.md)
+        for r in rows {
             let (c, i, j) = (r / (g.kh * g.kw), (r / g.kw) % g.kh, r % g.kw)
             let valid = validColumns(j, g)
             for n in 0..<g.n {
@@ -64,10 +70,12 @@
                     (line + valid.upperBound).update(repeating: 0, count: g.ow - valid.upperBound)
                 }
             }
-            // END EXERCISE 11.4
+        }
+        // END EXERCISE 11.4
 
 // In Sources/Kindling/Ops/Conv.swift:
-            // BEGIN EXERCISE 11.5 — col2im: add one row of columns back into the images (Lessons/11-convolution.md)
+        // BEGIN EXERCISE 11.5 — col2im: add one row of columns back into the images (Lessons/11-convolution.md)
+        for r in 0..<g.patch {
             let (c, i, j) = (r / (g.kh * g.kw), (r / g.kw) % g.kh, r % g.kw)
             let valid = validColumns(j, g)
             for n in batch {
@@ -84,7 +92,8 @@
                     }
                 }
             }
-            // END EXERCISE 11.5
+        }
+        // END EXERCISE 11.5
 
 // In Sources/Kindling/Ops/Conv.swift:
     // BEGIN EXERCISE 11.6 — max pooling: each window's largest value and where it was (Lessons/11-convolution.md)

@@ -65,11 +65,9 @@ public func validOutputs(tap: Int, input: Int, outputs: Int, stride: Int, paddin
 func im2col(_ x: UnsafePointer<Float>, _ g: ConvGeometry, into cols: UnsafeMutablePointer<Float>) {
     let plane = g.oh * g.ow
     parallelChunks(g.patch, minimumWork: g.patch * g.columns) { rows in
-        for r in rows {
-            // BEGIN EXERCISE 11.4 — im2col: one row of the column matrix (Lessons/11-convolution.md)
-            _ = plane; fatalError("Exercise 11.4 is not done yet: im2col: one row of the column matrix — see Lessons/11-convolution.md")
-            // END EXERCISE 11.4
-        }
+        // BEGIN EXERCISE 11.4 — im2col: one row of the column matrix (Lessons/11-convolution.md)
+        _ = plane; fatalError("Exercise 11.4 is not done yet: im2col: one row of the column matrix — see Lessons/11-convolution.md")
+        // END EXERCISE 11.4
     }
 }
 
@@ -79,11 +77,9 @@ func im2col(_ x: UnsafePointer<Float>, _ g: ConvGeometry, into cols: UnsafeMutab
 func col2im(_ cols: UnsafePointer<Float>, _ g: ConvGeometry, into x: UnsafeMutablePointer<Float>) {
     let plane = g.oh * g.ow
     parallelChunks(g.n, minimumWork: g.patch * g.columns) { batch in
-        for r in 0..<g.patch {
-            // BEGIN EXERCISE 11.5 — col2im: add one row of columns back into the images (Lessons/11-convolution.md)
-            _ = plane; fatalError("Exercise 11.5 is not done yet: col2im: add one row of columns back into the images — see Lessons/11-convolution.md")
-            // END EXERCISE 11.5
-        }
+        // BEGIN EXERCISE 11.5 — col2im: add one row of columns back into the images (Lessons/11-convolution.md)
+        _ = plane; fatalError("Exercise 11.5 is not done yet: col2im: add one row of columns back into the images — see Lessons/11-convolution.md")
+        // END EXERCISE 11.5
     }
 }
 
@@ -254,14 +250,9 @@ extension Tensor {
     public func conv2dByLoops(_ weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0) -> Tensor {
         let g = convGeometry(weight, bias: bias, stride: stride, padding: padding, dilation: 1, groups: 1,
                              caller: "conv2dByLoops")
-        let (o, oh, ow) = (weight.shape[0], g.oh, g.ow)
-        let x = toArray(), kernel = weight.toArray()
-        let b = bias?.toArray() ?? [Float](repeating: 0, count: o)
-        var out = [Float](repeating: 0, count: g.n * o * oh * ow)
         // BEGIN EXERCISE 11.2 — the sliding window, by loops (Lessons/11-convolution.md)
-        _ = (x, b); fatalError("Exercise 11.2 is not done yet: the sliding window, by loops — see Lessons/11-convolution.md")
+        _ = g; fatalError("Exercise 11.2 is not done yet: the sliding window, by loops — see Lessons/11-convolution.md")
         // END EXERCISE 11.2
-        return Tensor(out, shape: [g.n, o, oh, ow])
     }
 
     /// The flat input index (into the whole [N, C, H, W] input, row-major) of

@@ -71,8 +71,8 @@ public func validOutputs(tap: Int, input: Int, outputs: Int, stride: Int, paddin
 func im2col(_ x: UnsafePointer<Float>, _ g: ConvGeometry, into cols: UnsafeMutablePointer<Float>) {
     let plane = g.oh * g.ow
     parallelChunks(g.patch, minimumWork: g.patch * g.columns) { rows in
+        // BEGIN EXERCISE 11.4 — im2col: one row of the column matrix (Lessons/11-convolution.md)
         for r in rows {
-            // BEGIN EXERCISE 11.4 — im2col: one row of the column matrix (Lessons/11-convolution.md)
             let (c, i, j) = (r / (g.kh * g.kw), (r / g.kw) % g.kh, r % g.kw)
             let valid = validColumns(j, g)
             for n in 0..<g.n {
@@ -94,8 +94,8 @@ func im2col(_ x: UnsafePointer<Float>, _ g: ConvGeometry, into cols: UnsafeMutab
                     (line + valid.upperBound).update(repeating: 0, count: g.ow - valid.upperBound)
                 }
             }
-            // END EXERCISE 11.4
         }
+        // END EXERCISE 11.4
     }
 }
 
@@ -105,8 +105,8 @@ func im2col(_ x: UnsafePointer<Float>, _ g: ConvGeometry, into cols: UnsafeMutab
 func col2im(_ cols: UnsafePointer<Float>, _ g: ConvGeometry, into x: UnsafeMutablePointer<Float>) {
     let plane = g.oh * g.ow
     parallelChunks(g.n, minimumWork: g.patch * g.columns) { batch in
+        // BEGIN EXERCISE 11.5 — col2im: add one row of columns back into the images (Lessons/11-convolution.md)
         for r in 0..<g.patch {
-            // BEGIN EXERCISE 11.5 — col2im: add one row of columns back into the images (Lessons/11-convolution.md)
             let (c, i, j) = (r / (g.kh * g.kw), (r / g.kw) % g.kh, r % g.kw)
             let valid = validColumns(j, g)
             for n in batch {
@@ -123,8 +123,8 @@ func col2im(_ cols: UnsafePointer<Float>, _ g: ConvGeometry, into x: UnsafeMutab
                     }
                 }
             }
-            // END EXERCISE 11.5
         }
+        // END EXERCISE 11.5
     }
 }
 
@@ -295,11 +295,11 @@ extension Tensor {
     public func conv2dByLoops(_ weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0) -> Tensor {
         let g = convGeometry(weight, bias: bias, stride: stride, padding: padding, dilation: 1, groups: 1,
                              caller: "conv2dByLoops")
+        // BEGIN EXERCISE 11.2 — the sliding window, by loops (Lessons/11-convolution.md)
         let (o, oh, ow) = (weight.shape[0], g.oh, g.ow)
         let x = toArray(), kernel = weight.toArray()
         let b = bias?.toArray() ?? [Float](repeating: 0, count: o)
         var out = [Float](repeating: 0, count: g.n * o * oh * ow)
-        // BEGIN EXERCISE 11.2 — the sliding window, by loops (Lessons/11-convolution.md)
         for n in 0..<g.n {
             for f in 0..<o {
                 for oy in 0..<oh {
@@ -319,8 +319,8 @@ extension Tensor {
                 }
             }
         }
-        // END EXERCISE 11.2
         return Tensor(out, shape: [g.n, o, oh, ow])
+        // END EXERCISE 11.2
     }
 
     /// The flat input index (into the whole [N, C, H, W] input, row-major) of
