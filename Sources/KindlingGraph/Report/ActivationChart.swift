@@ -88,11 +88,7 @@ public struct ActivationChart {
         return parts.joined(separator: "\n")
     }
 
-    func openingTag() -> String {
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" width=\"\(px(width))\" height=\"\(px(height))\" "
-            + "viewBox=\"0 0 \(px(width)) \(px(height))\" font-family=\"system-ui, -apple-system, 'Segoe UI', sans-serif\" "
-            + "font-size=\"12\" role=\"img\" aria-label=\"\(Markup.escape(title))\">"
-    }
+    func openingTag() -> String { ChartSVG.openingTag(width: width, height: height, title: title) }
 
     /// A grid line and a label at every power of ten: 10⁻², 10⁻¹, 1, 10, …
     func yGrid() -> String {
@@ -166,8 +162,5 @@ public struct ActivationChart {
     }
 
     /// A pixel coordinate with one decimal.
-    func px(_ v: Double) -> String {
-        let s = NumberText.fixed(v, 1)
-        return s.hasSuffix(".0") ? String(s.dropLast(2)) : s
-    }
+    func px(_ v: Double) -> String { ChartSVG.px(v) }
 }

@@ -136,11 +136,7 @@ struct LineChart {
 
     // MARK: Pieces
 
-    func openingTag() -> String {
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" width=\"\(px(width))\" height=\"\(px(height))\" "
-            + "viewBox=\"0 0 \(px(width)) \(px(height))\" font-family=\"system-ui, -apple-system, 'Segoe UI', sans-serif\" "
-            + "font-size=\"12\" role=\"img\" aria-label=\"\(Markup.escape(title))\">"
-    }
+    func openingTag() -> String { ChartSVG.openingTag(width: width, height: height, title: title) }
 
     func titleText() -> String {
         "<text x=\"\(px(width / 2))\" y=\"28\" text-anchor=\"middle\" font-size=\"16\" font-weight=\"600\" fill=\"#111827\">"
@@ -217,8 +213,5 @@ struct LineChart {
     }
 
     /// A pixel coordinate with one decimal — plenty for a screen, short in the file.
-    func px(_ v: Double) -> String {
-        let s = NumberText.fixed(v, 1)
-        return s.hasSuffix(".0") ? String(s.dropLast(2)) : s
-    }
+    func px(_ v: Double) -> String { ChartSVG.px(v) }
 }

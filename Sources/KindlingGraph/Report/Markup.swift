@@ -50,3 +50,20 @@ enum NumberText {
         return "\(whole / 60) min " + String(format: "%02d", whole % 60) + " s"
     }
 }
+
+/// What every chart of a report shares: the SVG element that opens it, and
+/// coordinates written with one decimal at most.
+enum ChartSVG {
+    /// A coordinate, e.g. `px(12.0)` is `"12"` and `px(3.25)` is `"3.2"`.
+    static func px(_ v: Double) -> String {
+        let s = NumberText.fixed(v, 1)
+        return s.hasSuffix(".0") ? String(s.dropLast(2)) : s
+    }
+
+    /// The opening `<svg>` tag of a `width`×`height` chart titled `title`.
+    static func openingTag(width: Double, height: Double, title: String) -> String {
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" width=\"\(px(width))\" height=\"\(px(height))\" "
+            + "viewBox=\"0 0 \(px(width)) \(px(height))\" font-family=\"system-ui, -apple-system, 'Segoe UI', sans-serif\" "
+            + "font-size=\"12\" role=\"img\" aria-label=\"\(Markup.escape(title))\">"
+    }
+}
