@@ -902,9 +902,14 @@ struct NormalizationTests {
             $0[0].batchNorm(runningMean: nil, runningVar: nil, weight: $0[1], bias: $0[2], training: true)
         }
         #expect(report.passed, "\(report)")
-        // Only three nodes: the fused normalization, γ, β.
+        // One node: the normalization with γ and β fused in, whose inputs are x, γ and β.
         let y = x.batchNorm(runningMean: nil, runningVar: nil, weight: g, bias: b, training: true)
-        #expect(y.node?.op == "add" && y.node?.inputs[0].node?.inputs[0].node?.op == "batchNorm")
+        #expect(y.node?.op == "batchNorm" && y.node?.inputs.count == 3, "\(y.node?.op ?? "no node") with \(y.node?.inputs.count ?? 0) inputs")
+        // Without γ and β the node's output is x̂ itself: mean 0, variance 1 per channel.
+        let plain = x.batchNorm(runningMean: nil, runningVar: nil, training: true)
+        #expect(plain.node?.inputs.count == 1)
+        let channel0 = (0..<4).flatMap { n in (0..<4).map { plain.toArray()[n * 12 + $0] } }
+        #expect(Swift.abs(channel0.reduce(0, +) / 16) < 1e-5)
     }
 
     @Test func layerNormGradientsAreRight() {

@@ -41,6 +41,11 @@ struct ConvGeometry {
     let n, c, h, w, kh, kw, stride, padding, dilation, oh, ow: Int
     var patch: Int { c * kh * kw }        // rows of cols
     var columns: Int { n * oh * ow }      // columns of cols
+    /// The same convolution of one image.
+    var oneImage: ConvGeometry {
+        ConvGeometry(n: 1, c: c, h: h, w: w, kh: kh, kw: kw, stride: stride, padding: padding, dilation: dilation,
+                     oh: oh, ow: ow)
+    }
 }
 
 /// The output columns `ox` whose input column `ox·stride − padding + j·dilation`
@@ -132,75 +137,98 @@ extension Tensor {
         // Per group: og filters, each over pg = (C / groups)·KH·KW rows of cols.
         let og = o / groups, pg = g.patch / groups
         let x = contiguous().detach(), wt = weight.contiguous().detach()
-        let plane = g.oh * g.ow
-
-        // 1. every receptive field into a column;
-        let cols = Storage(uninitializedCount: g.patch * g.columns)
-        withExtendedLifetime(x) { Kindling.im2col(x.storage.base + x.offset, g, into: cols.base) }
-        // 2. one product per group: [O/G, CKK/G] × [CKK/G, N·L] = [O/G, N·L]
-        //    (with one group, the whole [O, CKK] × [CKK, N·L]);
-        let product = Storage(uninitializedCount: o * g.columns)
-        // (Raw pointers do not keep their owners alive: `withExtendedLifetime`
-        // holds each fresh buffer until the last read through its pointer.)
-        withExtendedLifetime((wt, cols, product)) {
-            for group in 0..<groups {
-                gemm(wt.storage.base + wt.offset + group * og * pg, pg, 1, cols.base + group * pg * g.columns, g.columns, 1,
-                     product.base + group * og * g.columns, m: og, n: g.columns, k: pg)
-            }
-        }
-        // 3. rearrange [O, N, L] → [N, O, L] and add the bias.
-        let out = Tensor(storage: Storage(uninitializedCount: g.n * o * plane), shape: [g.n, o, g.oh, g.ow])
         let b = bias?.contiguous().detach()
-        for n in 0..<g.n {
-            for f in 0..<o {
-                let dst = out.storage.base + (n * o + f) * plane, src = product.base + f * g.columns + n * plane
-                let shift = b.map { $0.storage.base[$0.offset + f] } ?? 0
-                for l in 0..<plane { dst[l] = src[l] + shift }
-            }
-        }
-        withExtendedLifetime((product, b)) {}  // `src` and `shift` read through them
+        let plane = g.oh * g.ow, image = g.c * g.h * g.w
+        let one = g.oneImage
 
-        let inputs = bias.map { [self, weight, $0] } ?? [self, weight]
-        return Tensor.record(out, op: "conv2d", inputs: inputs) { [input = self] gradOut in
-            // Back to [O, N·L] layout.
-            let go = gradOut.contiguous()
-            let gradColumns = Storage(uninitializedCount: o * g.columns)
-            defer { withExtendedLifetime(gradColumns) {} }  // read through its pointer to the end
-            withExtendedLifetime(go) {
-                for n in 0..<g.n {
-                    for f in 0..<o {
-                        (gradColumns.base + f * g.columns + n * plane)
-                            .update(from: go.storage.base + go.offset + (n * o + f) * plane, count: plane)
+        // The lesson's single product [O, CKK] × [CKK, N·L], done image by
+        // image (as Caffe does): for each image n,
+        //   1. every receptive field into a column of cols[n] ([C·KH·KW, L]);
+        //   2. one product per group straight into out[n]:
+        //      [O/G, CKK/G] × [CKK/G, L] = [O/G, L] — already the [N, O, L]
+        //      layout, so nothing is rearranged;
+        //   3. the bias added to each filter's row.
+        // Each core takes its own images: an image's columns (a few hundred
+        // KB) are still in cache when the product reads them. The columns of
+        // every image are kept for the weight's gradient.
+        let cols = Storage(uninitializedCount: g.patch * g.columns)
+        let out = Tensor(storage: Storage(uninitializedCount: g.n * o * plane), shape: [g.n, o, g.oh, g.ow])
+        // (Raw pointers do not keep their owners alive: `withExtendedLifetime`
+        // holds each buffer until the last read through its pointer.)
+        withExtendedLifetime((x, wt, b, cols)) {
+            let w = wt.storage.base + wt.offset
+            parallelChunks(g.n, minimumWork: g.patch * g.columns * og) { images in
+                for n in images {
+                    let columns = cols.base + n * g.patch * plane, y = out.storage.base + n * o * plane
+                    Kindling.im2col(x.storage.base + x.offset + n * image, one, into: columns)
+                    for group in 0..<groups {
+                        gemm(w + group * og * pg, pg, 1, columns + group * pg * plane, plane, 1,
+                             y + group * og * plane, m: og, n: plane, k: pg)
+                    }
+                    if let b {
+                        for f in 0..<o {
+                            let shift = b.storage.base[b.offset + f], row = y + f * plane
+                            for l in 0..<plane { row[l] += shift }
+                        }
                     }
                 }
             }
-            var grads: [Tensor?] = []
-            // dInput = col2im(Wᵀ × dOut)
-            if input.requiresGrad {
-                let dcols = Storage(uninitializedCount: g.patch * g.columns)
-                for group in 0..<groups {
-                    gemm(wt.storage.base + wt.offset + group * og * pg, 1, pg, gradColumns.base + group * og * g.columns, g.columns, 1,
-                         dcols.base + group * pg * g.columns, m: pg, n: g.columns, k: og)
+        }
+
+        let inputs = bias.map { [self, weight, $0] } ?? [self, weight]
+        return Tensor.record(out, op: "conv2d", inputs: inputs) { [input = self] gradOut in
+            // Image n's output gradient is the [O, L] matrix G[n] at go + n·O·L.
+            let go = gradOut.contiguous()
+            let dx = input.requiresGrad ? Tensor.zeros([g.n, g.c, g.h, g.w]) : nil
+            // dWeight = Σₙ G[n] × cols[n]ᵀ: each core adds its images' products
+            // into a buffer of its own; the buffers are added at the end.
+            let workers = Swift.min(activeProcessorCount, 8, g.n), perWorker = (g.n + workers - 1) / workers
+            let partial = Storage(repeating: 0, count: workers * o * pg)
+            withExtendedLifetime((go, wt, cols, partial, dx)) {
+                let dy = go.storage.base + go.offset, w = wt.storage.base + wt.offset
+                parallelChunks(workers, minimumWork: g.patch * g.columns * og) { chunk in
+                    // dCols of one image, reused for each of this core's images.
+                    let dcols = dx == nil ? nil : Storage(uninitializedCount: g.patch * plane)
+                    for worker in chunk {
+                        let sum = partial.base + worker * o * pg
+                        for n in worker * perWorker..<Swift.min(g.n, (worker + 1) * perWorker) {
+                            let gradient = dy + n * o * plane, columns = cols.base + n * g.patch * plane
+                            for group in 0..<groups {
+                                gemm(gradient + group * og * plane, plane, 1, columns + group * pg * plane, 1, plane,
+                                     sum + group * og * pg, m: og, n: pg, k: plane, accumulate: true)
+                            }
+                            // dInput[n] = col2im(Wᵀ × G[n])
+                            if let dx, let dcols {
+                                for group in 0..<groups {
+                                    gemm(w + group * og * pg, 1, pg, gradient + group * og * plane, plane, 1,
+                                         dcols.base + group * pg * plane, m: pg, n: plane, k: og)
+                                }
+                                Kindling.col2im(dcols.base, one, into: dx.storage.base + n * image)
+                            }
+                        }
+                    }
+                    withExtendedLifetime(dcols) {}
                 }
-                let dx = Tensor.zeros([g.n, g.c, g.h, g.w])
-                withExtendedLifetime(dcols) { Kindling.col2im(dcols.base, g, into: dx.storage.base) }
-                grads.append(dx)
-            } else {
-                grads.append(nil)
             }
-            // dWeight = dOut × colsᵀ
-            let dw = Tensor(storage: Storage(uninitializedCount: o * pg), shape: weight.shape)
-            for group in 0..<groups {
-                gemm(gradColumns.base + group * og * g.columns, g.columns, 1, cols.base + group * pg * g.columns, 1, g.columns,
-                     dw.storage.base + group * og * pg, m: og, n: pg, k: g.columns)
+            let dw = Tensor(storage: Storage(repeating: 0, count: o * pg), shape: weight.shape)
+            for worker in 0..<workers {
+                let sum = partial.base + worker * o * pg
+                for e in 0..<o * pg { dw.storage.base[e] += sum[e] }
             }
-            grads.append(dw)
-            // dBias = dOut summed over batch and positions
+            var grads: [Tensor?] = [dx, dw]
+            // dBias = G summed over the images and positions.
             if bias != nil {
                 let db = Tensor.zeros([o])
-                for f in 0..<o { db.storage.base[f] = sumContiguous(gradColumns.base + f * g.columns, g.columns) }
+                withExtendedLifetime(go) {
+                    for n in 0..<g.n {
+                        for f in 0..<o {
+                            db.storage.base[f] += sumContiguous(go.storage.base + go.offset + (n * o + f) * plane, plane)
+                        }
+                    }
+                }
                 grads.append(db)
             }
+            withExtendedLifetime(partial) {}
             return grads
         }
     }

@@ -99,6 +99,59 @@ func updateRunningStatistics(runningMean: Tensor, runningVar: Tensor, batchMean:
     // END EXERCISE 12.2
 }
 
+/// The values of a [C] tensor (possibly a strided view), one per channel.
+func perChannelValues(_ t: Tensor) -> [Float] {
+    (0..<t.shape[0]).map { t.storage.base[t.offset + $0 * t.strides[0]] }
+}
+
+/// y = γ·x̂ + β per group, into a new tensor (x̂ itself when there is neither).
+func scaledAndShifted(_ xHat: Tensor, _ layout: NormLayout, gamma: [Float]?, beta: [Float]?) -> Tensor {
+    guard gamma != nil || beta != nil else { return xHat }
+    let out = Tensor(storage: Storage(uninitializedCount: layout.groups * layout.count), shape: xHat.shape)
+    let h = xHat.storage.base + xHat.offset, y = out.storage.base
+    parallelChunks(layout.groups, minimumWork: layout.groups * layout.count) { groups in
+        for g in groups {
+            let (scale, shift) = (gamma?[g] ?? 1, beta?[g] ?? 0)
+            layout.forEachRun(of: g) { start in
+                for i in start..<start + layout.inner { y[i] = scale * h[i] + shift }
+            }
+        }
+    }
+    withExtendedLifetime(xHat) {}
+    return out
+}
+
+/// The affine step's backward, in one walk per group: dγ = Σ dy·x̂,
+/// dβ = Σ dy, and dx̂ = γ·dy (dy itself when there is no γ).
+func affineBackward(_ dy: Tensor, xHat: Tensor, _ layout: NormLayout,
+                    gamma: [Float]?) -> (dxHat: Tensor, dGamma: [Float], dBeta: [Float]) {
+    var dGamma = [Float](repeating: 0, count: layout.groups), dBeta = dGamma
+    let dxHat = gamma == nil ? dy
+        : Tensor(storage: Storage(uninitializedCount: layout.groups * layout.count), shape: dy.shape)
+    let d = dy.storage.base + dy.offset, h = xHat.storage.base + xHat.offset
+    let out = dxHat.storage.base + dxHat.offset
+    dGamma.withUnsafeMutableBufferPointer { dGammaOut in
+        dBeta.withUnsafeMutableBufferPointer { dBetaOut in
+            parallelChunks(layout.groups, minimumWork: layout.groups * layout.count) { groups in
+                for g in groups {
+                    var sumD = 0.0, sumDH = 0.0
+                    let scale = gamma?[g]
+                    layout.forEachRun(of: g) { start in
+                        for i in start..<start + layout.inner {
+                            sumD += Double(d[i]); sumDH += Double(d[i]) * Double(h[i])
+                        }
+                        if let scale { for i in start..<start + layout.inner { out[i] = scale * d[i] } }
+                    }
+                    dGammaOut[g] = Float(sumDH)
+                    dBetaOut[g] = Float(sumD)
+                }
+            }
+        }
+    }
+    withExtendedLifetime((dy, xHat)) {}
+    return (dxHat, dGamma, dBeta)
+}
+
 extension Tensor {
     /// Batch normalization of [N, C] or [N, C, …] over every axis but the
     /// channels (axis 1), as `torch.nn.functional.batch_norm`.
@@ -150,11 +203,21 @@ extension Tensor {
             updateRunningStatistics(runningMean: runningMean, runningVar: runningVar, batchMean: batchMean,
                                     batchVariance: batchVariance, count: layout.count, momentum: momentum)
         }
-        // x̂ is a node of its own, whose rule is the fused one; γ and β follow as ordinary ops.
-        let normalizedNode = Tensor.record(xHat, op: "batchNorm", inputs: [self]) { g in
-            [normalizationBackward(dxHat: g.contiguous(), xHat: xHat, layout, invStd: invStd)]
+        // One node for x̂ and y = γ·x̂ + β: its rule takes dγ and dβ, hands
+        // dx̂ = γ·dy to the fused rule, and returns dx, dγ, dβ. (The fast path:
+        // γ and β as a broadcast multiply and add — as evaluation does them —
+        // would write two more tensors the size of x forward and three
+        // backward, a tenth of a CNN's epoch.)
+        let gamma = weight.map(perChannelValues), beta = bias.map(perChannelValues)
+        let y = scaledAndShifted(xHat, layout, gamma: gamma, beta: beta)
+        let inputs = [self] + [weight, bias].compactMap { $0 }
+        return Tensor.record(y, op: "batchNorm", inputs: inputs) { dy in
+            let (dxHat, dGamma, dBeta) = affineBackward(dy.contiguous(), xHat: xHat, layout, gamma: gamma)
+            var grads: [Tensor?] = [normalizationBackward(dxHat: dxHat, xHat: xHat, layout, invStd: invStd)]
+            if weight != nil { grads.append(Tensor(dGamma, shape: [c])) }
+            if bias != nil { grads.append(Tensor(dBeta, shape: [c])) }
+            return grads
         }
-        return affine(normalizedNode)
     }
 
     /// Layer normalization over the trailing axes `normalizedShape`, as
