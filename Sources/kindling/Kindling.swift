@@ -6,7 +6,7 @@ struct KindlingCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kindling",
         abstract: "Kindling — a small deep-learning framework in Swift.",
-        subcommands: [Train.self, Bench.self, GraphCommand.self, DiagnoseCommand.self, ActivationsCommand.self],
+        subcommands: [Train.self, Eval.self, Bench.self, GraphCommand.self, DiagnoseCommand.self, ActivationsCommand.self],
         defaultSubcommand: Train.self
     )
 }

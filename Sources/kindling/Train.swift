@@ -44,7 +44,7 @@ struct Train: ParsableCommand {
     @Flag(help: "With --report: add the mean and standard deviation of each layer's output on a test batch (activationStatistics, lesson 12).")
     var activations = false
 
-    @Option(help: "Directory holding the Fashion-MNIST files (default: $KINDLING_FASHION_MNIST or /usr/share/datasets/fashion-mnist).")
+    @Option(help: "Directory holding the Fashion-MNIST files, the only one searched when given (default: $KINDLING_FASHION_MNIST, then /usr/share/datasets/fashion-mnist).")
     var data: String?
 
     enum OptimizerChoice: String, ExpressibleByArgument { case sgd, adam }
@@ -58,6 +58,8 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
+        // Everything that can be refused is refused before the first epoch.
+        try checkDestinations(save: save, report: report)
         let (train, test) = try loadFashionMNIST(directory: data)
         manualSeed(seed)
         let net = model.make()
@@ -102,7 +104,7 @@ struct Train: ParsableCommand {
             fflush(nil)  // each epoch's line as it ends, also when the output goes to a file or a pipe
         }
         let total = Date().timeIntervalSince(started)
-        print(String(format: "Done: final test accuracy %.2f%% (best %.2f%%) after %d epochs in %.1f s.",
+        print(String(format: "Done: final test accuracy %.2f%% (best %.2f%%) after %d epoch\(epochs == 1 ? "" : "s") in %.1f s.",
                      accuracies.last! * 100, accuracies.max()! * 100, epochs, total))
         if let report {
             let page = try TrainingReport.write(to: report, history: history, model: net, test: test,
@@ -121,8 +123,23 @@ struct Train: ParsableCommand {
 /// Loads both splits, turning a missing dataset into a clear message and a
 /// non-zero exit.
 func loadFashionMNIST(directory: String?) throws -> (train: TensorDataset, test: TensorDataset) {
+    try failingClearly { (try FashionMNIST.load(.train, directory: directory), try FashionMNIST.load(.test, directory: directory)) }
+}
+
+/// Checks that `--save` and `--report` can be written, before any work:
+/// the error now, not after the whole run.
+func checkDestinations(save: String?, report: String?) throws {
+    try failingClearly {
+        if let save { try checkWritable(save) }
+        if let report { try prepareFolder(report) }
+    }
+}
+
+/// Runs `body`; an error it throws is printed as "error: …" on standard
+/// error and becomes exit status 1 (instead of ArgumentParser's own wording).
+func failingClearly<T>(_ body: () throws -> T) throws -> T {
     do {
-        return (try FashionMNIST.load(.train, directory: directory), try FashionMNIST.load(.test, directory: directory))
+        return try body()
     } catch {
         FileHandle.standardError.write(Data("error: \(error)\n".utf8))
         throw ExitCode.failure

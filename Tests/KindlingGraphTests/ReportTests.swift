@@ -362,3 +362,41 @@ func reportChartsAreSVGWithOnePointPerEpoch(epochs: Int) throws {
             == ["accuracy.svg", "activations.svg", "history.json", "index.html", "loss.svg"])
     #expect(try parseXML(read(directory, "activations.svg"))?.filter { $0.name == "polyline" }.count == 1)
 }
+
+// MARK: The evaluation part alone (`kindling eval --report`)
+
+@Suite("Evaluation report")
+struct EvaluationReportTests {
+    @Test func thePageHoldsTheAccuracyTheMatrixAndTheSamples() throws {
+        let (dataset, _) = oracleDataset()
+        let report = TrainingReport(history: sampleHistory(epochs: 0), model: FirstPixelOracle(), test: dataset,
+                                    classNames: FashionMNIST.classNames, graphSVG: nil)
+        let html = report.evaluationHTML(weights: "runs/<tiny>.safetensors")
+        #expect(parseXML(html) != nil)  // well-formed, so the weights' name was escaped
+        #expect(html.contains("runs/&lt;tiny&gt;.safetensors"))
+        #expect(html.contains("66.67%"), "20 of the 30 oracle predictions are right")
+        #expect(html.contains("id=\"confusion\"") && html.contains("id=\"samples\""))
+        #expect(!html.contains("id=\"curves\""), "an evaluation has no training curves")
+
+        let folder = try temporaryDirectory() + "/nested/eval"
+        let path = try report.writeEvaluation(to: folder, weights: "w.safetensors")
+        #expect(path.hasSuffix("nested/eval/evaluation.html"))
+        #expect(try String(contentsOfFile: path, encoding: .utf8).contains("Evaluation: tiny"))
+        // Written whole: no temporary file is left beside it.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["evaluation.html"])
+    }
+
+    @Test func theTextMatrixHasOneRowPerClassAndTheDiagonalInBrackets() {
+        var matrix = ConfusionMatrix(classCount: 3)
+        for _ in 0..<12 { matrix.record(actual: 0, predicted: 0) }
+        matrix.record(actual: 0, predicted: 2)
+        matrix.record(actual: 1, predicted: 1)
+        let lines = matrix.text(classNames: ["Cat", "Dog"]).split(separator: "\n").map(String.init)
+        #expect(lines.count == 5, "a header, three classes and the legend:\n\(lines.joined(separator: "\n"))")
+        #expect(lines[1].hasPrefix("0 Cat") && lines[1].contains("[12]") && lines[1].hasSuffix("92.3%"), "\(lines[1])")
+        #expect(lines[2].hasPrefix("1 Dog") && lines[2].contains("[1]") && lines[2].hasSuffix("100.0%"), "\(lines[2])")
+        #expect(lines[3].hasPrefix("2 class 2") && lines[3].hasSuffix("—"), "a class without examples: \(lines[3])")
+        // The columns line up: every class's row has the same width.
+        #expect(Set(lines[1...3].map(\.count)).count == 1, "\(lines.joined(separator: "\n"))")
+    }
+}

@@ -224,9 +224,9 @@ private func epochLabels(_ loader: DataLoader) -> [[Int]] {
     // MARK: - Fashion-MNIST
 
     @Test func fashionMNISTSearchPathOrder() {
-        let path = FashionMNIST.searchPath(directory: "/my/data")
-        #expect(path.first == "/my/data")
-        #expect(path.last == FashionMNIST.systemDirectory)
+        // A directory the user names is the only one searched: never a silent fallback.
+        #expect(FashionMNIST.searchPath(directory: "/my/data") == ["/my/data"])
+        #expect(FashionMNIST.searchPath().last == FashionMNIST.systemDirectory)
         #expect(FashionMNIST.classNames.count == 10)
         #expect(FashionMNIST.classNames[9] == "Ankle boot")
     }
@@ -239,9 +239,34 @@ private func epochLabels(_ loader: DataLoader) -> [[Int]] {
         let message = try #require(error).description
         #expect(message.contains("train-images-idx3-ubyte"))
         #expect(message.contains(missing))
-        #expect(message.contains("/also/missing"))
+        #expect(message.contains("/also/missing (does not exist)"))
         #expect(message.contains(
             "install with `sudo apt-get install dataset-fashion-mnist`, or pass a directory / set KINDLING_FASHION_MNIST"))
+    }
+
+    @Test func aNamedDirectoryWithoutTheFilesIsAnErrorNotAFallback() throws {
+        let empty = try makeTemporaryDirectory()
+        let error = #expect(throws: DataError.self) { _ = try FashionMNIST.load(.test, directory: empty) }
+        let message = try #require(error).description
+        #expect(message.contains(empty) && message.contains("the only one searched")
+                && !message.contains(FashionMNIST.systemDirectory), "\(message)")
+    }
+
+    @Test func aDestinationIsCheckedBeforeTheWork() throws {
+        let folder = try makeTemporaryDirectory()
+        try checkWritable(folder + "/w.safetensors")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).isEmpty, "the probe file is removed")
+        for (path, says) in [(folder + "/missing/w.safetensors", "the folder \(folder)/missing does not exist"),
+                             (folder, "is a folder"), ("", "an empty path")] {
+            let error = #expect(throws: DestinationError.self) { try checkWritable(path) }
+            #expect(error?.description.contains(says) == true, "\(path): \(error?.description ?? "no error")")
+        }
+        try prepareFolder(folder + "/report/nested")
+        var isFolder: ObjCBool = false
+        #expect(FileManager.default.fileExists(atPath: folder + "/report/nested", isDirectory: &isFolder) && isFolder.boolValue)
+        // A file where a folder should be.
+        #expect(FileManager.default.createFile(atPath: folder + "/plain", contents: Data()))
+        #expect(throws: DestinationError.self) { try prepareFolder(folder + "/plain/report") }
     }
 
     @Test func fashionMNISTLoadsASmallDirectory() throws {

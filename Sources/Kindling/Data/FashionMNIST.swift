@@ -36,11 +36,14 @@ public enum FashionMNIST {
     /// The side of each square image, in pixels.
     public static let imageSize = 28
 
-    /// The directories `load` searches, in order: `directory` (if given), then
-    /// `$KINDLING_FASHION_MNIST` (if set), then `systemDirectory`.
+    /// The directories `load` searches: `directory` alone when given (a folder
+    /// the user names is the one they mean: falling back to another would train
+    /// on data they did not ask for); otherwise `$KINDLING_FASHION_MNIST` (if
+    /// set), then `systemDirectory`.
     public static func searchPath(directory: String? = nil) -> [String] {
+        if let directory, !directory.isEmpty { return [directory] }
         let fromEnvironment = ProcessInfo.processInfo.environment[environmentVariable]
-        return [directory, fromEnvironment, systemDirectory].compactMap { $0 }.filter { !$0.isEmpty }
+        return [fromEnvironment, systemDirectory].compactMap { $0 }.filter { !$0.isEmpty }
     }
 
     /// Loads one split from the first directory of `searchPath(directory:)`
@@ -50,7 +53,15 @@ public enum FashionMNIST {
     /// Throws a `DataError` if no directory holds the files (the message lists
     /// where it looked and how to install them) or if a file is corrupt.
     public static func load(_ split: Split, directory: String? = nil) throws -> TensorDataset {
-        try load(split, searching: searchPath(directory: directory))
+        do {
+            return try load(split, searching: searchPath(directory: directory))
+        } catch let error as DataError where directory != nil && error.reason.hasPrefix("Fashion-MNIST not found") {
+            // The user named the place: say so, rather than how to name one.
+            throw DataError(path: error.path, reason: """
+                Fashion-MNIST not found in \(directory!), the directory you named (the only one searched) \
+                \(FileManager.default.fileExists(atPath: directory!) ? "holds neither the .gz nor the plain files" : "does not exist").
+                """)
+        }
     }
 
     /// Loads one split from the first of `directories` that holds its image
@@ -110,7 +121,11 @@ public enum FashionMNIST {
 
     /// The error for "no directory holds the files": where we looked, and what to do.
     private static func notFound(_ images: String, _ labels: String, searched: [String]) -> DataError {
-        let places = searched.map { "  - \($0)" }.joined(separator: "\n")
+        let places = searched.map { directory in
+            var isDirectory: ObjCBool = false
+            let exists = FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory)
+            return "  - \(directory)" + (!exists ? " (does not exist)" : !isDirectory.boolValue ? " (not a directory)" : "")
+        }.joined(separator: "\n")
         let environment = ProcessInfo.processInfo.environment[environmentVariable] == nil
             ? "\n  ($\(environmentVariable) is not set)" : ""
         return DataError(
