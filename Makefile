@@ -5,7 +5,7 @@
 SWIFT ?= swift
 DEMO_ARGS ?=
 
-.PHONY: deps demo test build bench train-cnn graph payoff clean
+.PHONY: deps demo test build bench train-cnn graph payoff sanitize clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -39,6 +39,21 @@ test: deps
 	$(WATCHDOG) --limit 600 --name "grader sync --check" -- $(SWIFT) run --skip-build grader sync --check
 	$(WATCHDOG) --limit 1800 --name "swift test" -- $(SWIFT) test --skip-build
 	$(WATCHDOG) --limit 2400 --name "grader verify" -- $(SWIFT) run --skip-build grader verify
+
+# The library's, the lessons' and the hidden tests under AddressSanitizer,
+# then ThreadSanitizer, with every loop and product that can be split across
+# cores split (KINDLING_PARALLEL_THRESHOLD=1), so that small test tensors
+# take the parallel paths too. Each sanitizer builds in a folder of its own
+# (a sanitized build is a full rebuild). Any report fails the step.
+SANITIZE_TESTS = KindlingTests\.|LessonTests\.|HiddenTests\.
+SANITIZERS ?= address thread
+sanitize: deps
+	@for s in $(SANITIZERS); do \
+	  $(WATCHDOG) --limit 3600 --name "swift build --sanitize=$$s" -- \
+	    $(SWIFT) build --build-tests --sanitize=$$s --scratch-path .build-$$s || exit 1; \
+	  KINDLING_PARALLEL_THRESHOLD=1 $(WATCHDOG) --limit 3600 --name "swift test --sanitize=$$s" -- \
+	    $(SWIFT) test --skip-build --sanitize=$$s --scratch-path .build-$$s --filter '$(SANITIZE_TESTS)' || exit 1; \
+	done
 
 # The course's payoff: the learner's workspace with every exercise filled in
 # (from Solutions/) trains the MLP of lesson 10 (seconds), the CNN of lesson 11

@@ -14,7 +14,19 @@ import Glibc
 //   cores when the tensor is large.
 
 /// Tensors at least this large split elementwise loops across cores.
-let parallelThreshold = 1 << 18
+/// `KINDLING_PARALLEL_THRESHOLD=1` in the environment splits every loop
+/// that can be split (and every matrix product, see `blasSplitThreshold`),
+/// so that a test suite of small tensors exercises the parallel paths —
+/// under ThreadSanitizer, say (`make sanitize`).
+let parallelThreshold = environmentThreshold ?? 1 << 18
+
+/// `KINDLING_PARALLEL_THRESHOLD` when set to a positive integer.
+let environmentThreshold: Int? = {
+    guard let text = getenv("KINDLING_PARALLEL_THRESHOLD"), let value = Int(String(cString: text)), value > 0 else {
+        return nil
+    }
+    return value
+}()
 
 /// Runs `body` over `0..<count` in contiguous chunks, in parallel when
 /// the work (`minimumWork` elements, or `count`) is large. (`body` is called through a pointer, once per chunk:

@@ -177,7 +177,7 @@ public func blasOperand(rows: Int, cols: Int, rowStride: Int, colStride: Int) ->
 }
 
 /// Products at least this large (in multiply-adds) are split across cores.
-let blasSplitThreshold = 1 << 23
+let blasSplitThreshold = environmentThreshold ?? 1 << 23
 
 /// C (contiguous m×n) = A (m×k view) × B (k×n view), through `cblas_sgemm`.
 ///
