@@ -4,7 +4,7 @@
 set -euo pipefail
 
 # gdb: scripts/watchdog.sh uses it to print every thread's stack when a test hangs.
-packages=(libopenblas-dev libgraphviz-dev zlib1g-dev dataset-fashion-mnist pkg-config gdb)
+packages=(libopenblas-dev libgraphviz-dev zlib1g-dev dataset-fashion-mnist fortunes wamerican pkg-config gdb)
 missing=()
 for p in "${packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

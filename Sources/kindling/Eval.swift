@@ -66,16 +66,23 @@ func loadBuiltinModel(weights path: String, model: BuiltinModel?) throws -> (kin
                                              ?? "does not say which model it holds (no \"model\" in its metadata); pass --model")
     }
     let net = kind.make()
+    try loadWeights(net, named: kind.rawValue, from: path, tensors: tensors, savedName: saved)
+    return (kind, net)
+}
+
+/// Loads `tensors` (read from `path`) into `net`, a `name` model. A file of
+/// another model, a missing tensor or one of the wrong shape is a
+/// `WeightsError` listing the problems one per line (the first dozen: a file
+/// of another model has dozens), each naming the tensor and both shapes.
+func loadWeights(_ net: Module, named name: String, from path: String, tensors: [String: Tensor], savedName: String?) throws {
     do {
         try net.load(stateDict: tensors)
     } catch let error as StateDictError {
-        let origin = saved.map { $0 == kind.rawValue ? "" : " (the file says it holds \($0))" } ?? ""
-        // One problem per line, the first dozen: a file of another model has dozens.
+        let origin = savedName.map { $0 == name ? "" : " (the file says it holds \($0))" } ?? ""
         let problems = error.description.replacingOccurrences(of: "load(stateDict:): ", with: "")
             .components(separatedBy: "; ")
         let shown = problems.prefix(12).map { "\n  \($0)" }.joined()
             + (problems.count > 12 ? "\n  … and \(problems.count - 12) more" : "")
-        throw WeightsError(path: path, reason: "not the weights of \(kind.rawValue)\(origin):\(shown)")
+        throw WeightsError(path: path, reason: "not the weights of \(name)\(origin):\(shown)")
     }
-    return (kind, net)
 }

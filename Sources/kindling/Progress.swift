@@ -38,6 +38,11 @@ struct ProgressBar {
         FileHandle.standardError.write(Data(((interactive ? "\r" : "") + line + (interactive ? "" : "\n")).utf8))
     }
 
+    /// Wipes the bar from a terminal's line, so a line printed next starts clean.
+    func clearLine() {
+        if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+    }
+
     /// Ends the bar's line.
     func finish() {
         if interactive { FileHandle.standardError.write(Data("\n".utf8)) }

@@ -3,13 +3,20 @@ import Foundation
 import Kindling
 import KindlingGraph
 
-/// `kindling train`: train a built-in model on Fashion-MNIST.
+/// `kindling train`: train a built-in model on Fashion-MNIST, or a character
+/// model on the fortunes corpus.
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train a model on Fashion-MNIST and report test accuracy per epoch.")
+        abstract: "Train a model on Fashion-MNIST and report test accuracy per epoch, or a character model on English text.")
 
-    @Option(help: "The model: mlp (784-128-10), convnet (two conv–ReLU–max-pool stages, lesson 11) or cnn (conv–batch-norm–ReLU blocks and global average pooling, lesson 12).")
-    var model: BuiltinModel = .mlp
+    @Option(help: "The model: mlp (784-128-10), convnet (two conv–ReLU–max-pool stages, lesson 11) or cnn (conv–batch-norm–ReLU blocks and global average pooling, lesson 12) on Fashion-MNIST; charlstm (an LSTM, lesson 13) or gpt (a small transformer, lesson 14) on the fortunes corpus.")
+    var model: ModelChoice = .image(.mlp)
+
+    @Option(help: "Character models: optimizer steps (default: 2000 for charlstm, 1500 for gpt).")
+    var steps: Int?
+
+    @Option(help: "Character models: characters per training window (default: 64).")
+    var context: Int?
 
     @Option(help: "Passes over the training set.")
     var epochs: Int?
@@ -44,7 +51,7 @@ struct Train: ParsableCommand {
     @Flag(help: "With --report: add the mean and standard deviation of each layer's output on a test batch (activationStatistics, lesson 12).")
     var activations = false
 
-    @Option(help: "Directory holding the Fashion-MNIST files, the only one searched when given (default: $KINDLING_FASHION_MNIST, then /usr/share/datasets/fashion-mnist).")
+    @Option(help: "Directory holding the Fashion-MNIST files, the only one searched when given (default: $KINDLING_FASHION_MNIST, then /usr/share/datasets/fashion-mnist); for the character models, a folder of fortune files (default: /usr/share/games/fortunes).")
     var data: String?
 
     enum OptimizerChoice: String, ExpressibleByArgument { case sgd, adam }
@@ -55,11 +62,30 @@ struct Train: ParsableCommand {
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
         if let lr, !(lr > 0) { throw ValidationError("--lr must be positive") }
         if activations && report == nil { throw ValidationError("--activations adds a section to the report: give --report DIR too") }
+        if let steps, steps < 1 { throw ValidationError("--steps must be at least 1") }
+        if let context, context < 1 { throw ValidationError("--context must be at least 1") }
+        switch model {
+        case .text:
+            if epochs != nil { throw ValidationError("character models train for --steps, not --epochs") }
+            if augment || activations { throw ValidationError("--augment and --activations are for the image models") }
+        case .image:
+            if steps != nil || context != nil { throw ValidationError("--steps and --context are for the character models (charlstm, gpt)") }
+        }
     }
 
     func run() throws {
         // Everything that can be refused is refused before the first epoch.
         try checkDestinations(save: save, report: report)
+        let model: BuiltinModel
+        switch self.model {
+        case .image(let image): model = image
+        case .text(let kind):
+            let context = self.context ?? kind.defaultContext
+            _ = try trainText(TextTrainingOptions(
+                kind: kind, steps: steps ?? (kind == .gpt ? 1500 : 2000), batchSize: batchSize, context: context,
+                learningRate: lr ?? (kind == .gpt ? 1e-3 : 3e-3), seed: seed, save: save, data: data))
+            return
+        }
         let (train, test) = try loadFashionMNIST(directory: data)
         manualSeed(seed)
         let net = model.make()
