@@ -238,6 +238,25 @@ struct AttentionTests {
         #expect(q.grad!.toArray().allSatisfy { $0.isFinite })
     }
 
+    @Test func theFusedMaskedSoftmaxIsTheComposedOne() {
+        // The fast path (no extra mask) against the readable one (a zero mask added op by op).
+        let q = Tensor.randn([2, 3, 4, 5], requiresGrad: true), k = Tensor.randn([2, 3, 6, 5], requiresGrad: true)
+        let v = Tensor.randn([2, 3, 6, 5])
+        for causal in [true, false] {
+            let fast = scaledDotProductAttention(q, k, v, causal: causal)
+            fast.sum().backward()
+            let fastGrads = q.grad!.toArray() + k.grad!.toArray()
+            q.zeroGrad(); k.zeroGrad()
+            let readable = scaledDotProductAttention(q, k, v, causal: causal, mask: Tensor.zeros([4, 6]))
+            readable.sum().backward()
+            #expect(maxDifference(fast.toArray(), readable.toArray()) < 1e-5, "causal \(causal): outputs differ")
+            #expect(maxDifference(fastGrads, q.grad!.toArray() + k.grad!.toArray()) < 1e-4, "causal \(causal): gradients differ")
+            q.zeroGrad(); k.zeroGrad()
+        }
+        let scores = Tensor.randn([2, 3, 3], requiresGrad: true)
+        #expect(gradcheck([scores]) { maskedSoftmax($0[0], causal: true) }.passed)
+    }
+
     @Test func headsMustDivideTheWidth() async {
         let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
             _ = MultiheadAttention(10, heads: 3)

@@ -73,11 +73,11 @@ extension Tensor {
     /// The Gaussian error linear unit x·Φ(x) (the exact, erf form PyTorch uses
     /// by default). d/dx = Φ(x) + x·φ(x).
     public func gelu() -> Tensor {
-        let out = mapElements(self) { 0.5 * $0 * (1 + erff($0 * 0.70710678)) }
+        // Φ(x) is kept for the backward pass: erf is the costly part, computed once.
+        let cdf = mapElements(self) { 0.5 * (1 + erff($0 * 0.70710678)) }
+        let out = zipElements(self, cdf, op: "gelu") { $0 * $1 }
         return Tensor.record(out, op: "gelu", inputs: [self]) { g in
-            [g * mapElements(self) { x in
-                0.5 * (1 + erff(x * 0.70710678)) + x * expf(-0.5 * x * x) * 0.39894228
-            }]
+            [g * zipElements(self, cdf, op: "gelu") { x, phi in phi + x * expf(-0.5 * x * x) * 0.39894228 }]
         }
     }
 

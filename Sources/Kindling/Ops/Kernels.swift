@@ -152,8 +152,10 @@ func mapElements(_ x: Tensor, _ f: (Float) -> Float) -> Tensor {
     let out = Storage(uninitializedCount: x.count)
     let o = out.base, src = x.storage.base
     if x.isContiguous {
-        let s = src + x.offset  // fast path: one flat loop
-        for i in 0..<x.count { o[i] = f(s[i]) }
+        let s = src + x.offset  // fast path: one flat loop, split across cores when large
+        parallelChunks(x.count) { range in
+            for i in range { o[i] = f(s[i]) }
+        }
     } else {
         forEachOffset(shape: x.shape, strides: x.strides, offset: x.offset) { i, p in o[i] = f(src[p]) }
     }
@@ -168,11 +170,15 @@ func zipElements(_ a: Tensor, _ b: Tensor, op: String, _ f: (Float, Float) -> Fl
     let out = Storage(uninitializedCount: elementCount(shape))
     let o = out.base, pa = a.storage.base, pb = b.storage.base
     if a.shape == b.shape && a.isContiguous && b.isContiguous {
-        let sa = pa + a.offset, sb = pb + b.offset  // fast path: one flat loop
-        for i in 0..<out.count { o[i] = f(sa[i], sb[i]) }
+        let sa = pa + a.offset, sb = pb + b.offset  // fast path: one flat loop, split across cores when large
+        parallelChunks(out.count) { range in
+            for i in range { o[i] = f(sa[i], sb[i]) }
+        }
     } else if b.count == 1 && a.isContiguous {
         let sa = pa + a.offset, v = pb[b.offset]  // fast path: tensor ⊙ one number
-        for i in 0..<out.count { o[i] = f(sa[i], v) }
+        parallelChunks(out.count) { range in
+            for i in range { o[i] = f(sa[i], v) }
+        }
     } else if a.shape == shape && a.isContiguous && b.isContiguous && isTrailingBlock(b.shape, of: shape) {
         let sa = pa + a.offset, sb = pb + b.offset, row = b.count  // fast path: matrix ⊙ row (a bias)
         for r in 0..<(out.count / Swift.max(row, 1)) {
