@@ -12,6 +12,9 @@ Prints exactly one line `name value unit` per workload, in this order:
     tiny_fwd_bwd_us        µs per (a*b + a).sum().backward() on 4x4 tensors
     matmul1024_gflops      1024x1024 @ 1024x1024 float32 throughput
     eltwise4M_ms           ms per x*y + x on 4,194,304-element tensors
+    lstm_step_ms           ms per training step of `kindling train --model charlstm`
+                           (32 windows of 64 characters, vocabulary 113, AdamW, clipping)
+    gpt_step_ms            the same for `--model gpt` (a small pre-norm transformer, 16 windows)
 
 The workloads mirror Kindling's own benchmark so the two can be compared:
 the data set is pre-loaded into one tensor and batches are gathered with a
@@ -38,7 +41,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 DEFAULT_DATA = "/usr/share/datasets/fashion-mnist"
-WORKLOADS = ["mlp", "cnn", "cnnbn", "tiny", "matmul", "eltwise"]
+WORKLOADS = ["mlp", "cnn", "cnnbn", "tiny", "matmul", "eltwise", "lstm", "gpt"]
 
 
 # ---------------------------------------------------------------- data
@@ -195,6 +198,85 @@ def bench_eltwise():
 
 # ---------------------------------------------------------------- main
 
+# ---------------------------------------------------------------- character models
+# Kindling's Sources/kindling/TextModels.swift, layer for layer (the same
+# parameter names, so weights move between the two).
+
+VOCABULARY, CONTEXT = 113, 64
+BATCH = {"lstm": 32, "gpt": 16}
+
+
+class CharLSTM(nn.Module):
+    def __init__(self, vocabulary, dimension=64, hidden=256):
+        super().__init__()
+        self.embedding = nn.Embedding(vocabulary, dimension)
+        self.lstm = nn.LSTM(dimension, hidden, batch_first=True)
+        self.head = nn.Linear(hidden, vocabulary)
+
+    def forward(self, ids):
+        return self.head(self.lstm(self.embedding(ids))[0])
+
+
+class Block(nn.Module):
+    """Pre-norm: x + attention(norm1(x)), then x + mlp(norm2(x)); causal."""
+
+    def __init__(self, width, heads):
+        super().__init__()
+        self.norm1 = nn.LayerNorm(width)
+        self.attention = nn.MultiheadAttention(width, heads, batch_first=True)
+        self.norm2 = nn.LayerNorm(width)
+        self.mlp = nn.Sequential(nn.Linear(width, 4 * width), nn.GELU(), nn.Linear(4 * width, width))
+
+    def forward(self, x):
+        t = x.shape[1]
+        mask = torch.triu(torch.full((t, t), float("-inf")), diagonal=1)
+        h = self.norm1(x)
+        x = x + self.attention(h, h, h, attn_mask=mask, need_weights=False)[0]
+        return x + self.mlp(self.norm2(x))
+
+
+class GPT(nn.Module):
+    def __init__(self, vocabulary, context, width=128, depth=4, heads=4):
+        super().__init__()
+        self.tokens = nn.Embedding(vocabulary, width)
+        self.positions = nn.Embedding(context, width)
+        self.blocks = nn.ModuleList([Block(width, heads) for _ in range(depth)])
+        self.norm = nn.LayerNorm(width)
+        self.head = nn.Linear(width, vocabulary)
+
+    def forward(self, ids):
+        h = self.tokens(ids) + self.positions(torch.arange(ids.shape[1]))
+        for block in self.blocks:
+            h = block(h)
+        return self.head(self.norm(h))
+
+
+def bench_text_step(kind):
+    """ms per training step (median of 10 after 3 warm-up steps)."""
+    torch.manual_seed(0)
+    model = CharLSTM(VOCABULARY) if kind == "lstm" else GPT(VOCABULARY, CONTEXT)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)
+    ids = torch.randint(0, VOCABULARY, (BATCH[kind], CONTEXT + 1))
+    x, y = ids[:, :-1], ids[:, 1:]
+
+    def step():
+        opt.zero_grad()
+        logits = model(x)
+        loss = F.cross_entropy(logits.reshape(-1, VOCABULARY), y.reshape(-1))
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+
+    for _ in range(3):
+        step()
+    times = []
+    for _ in range(10):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    report(f"{kind}_step_ms", statistics.median(times) * 1e3, "ms")
+
+
 def report(name, value, unit):
     print(f"{name} {value:.6g} {unit}", flush=True)
 
@@ -212,7 +294,7 @@ def main():
                "cnn_epoch_s": "cnn", "cnn_1epoch_test_acc": "cnn",
                "cnn_bn_epoch_s": "cnnbn", "cnn_bn_1epoch_test_acc": "cnnbn",
                "tiny_fwd_bwd_us": "tiny", "matmul1024_gflops": "matmul",
-               "eltwise4M_ms": "eltwise"}
+               "eltwise4M_ms": "eltwise", "lstm_step_ms": "lstm", "gpt_step_ms": "gpt"}
     selected = set()
     for w in (w for spec in args.only for w in spec.split(",") if w):
         w = aliases.get(w, w)
@@ -244,6 +326,8 @@ def main():
             bench_matmul()
         elif w == "eltwise":
             bench_eltwise()
+        elif w in ("lstm", "gpt"):
+            bench_text_step(w)
     return 0
 
 

@@ -12,6 +12,7 @@ struct Bench: ParsableCommand {
     @Option(help: """
         Run only these workloads (comma-separated: mlp,cnn,tiny,matmul,eltwise; \
         cnnbn: one epoch of `train --model cnn`, batch norm included; \
+        lstm, gpt: one training step of `train --model charlstm|gpt`; \
         or lesson5: the four matrix products of lesson 5).
         """)
     var only: String?
@@ -45,6 +46,9 @@ struct Bench: ParsableCommand {
         if selected.contains("tiny") { report("tiny_fwd_bwd_us", tinyForwardBackward(), "us") }
         if selected.contains("matmul") { report("matmul1024_gflops", matmulGflops(), "GFLOP/s") }
         if selected.contains("eltwise") { report("eltwise4M_ms", elementwiseMilliseconds(), "ms") }
+        for kind in TextModelKind.allCases where selected.contains(kind.benchName) {
+            report("\(kind.benchName)_step_ms", textStepMilliseconds(kind), "ms")
+        }
         if selected.contains("lesson5") {
             let n = lesson5Size
             let rates = lessonMatmulGflops(n)
@@ -135,5 +139,30 @@ func elementwiseMilliseconds() -> Double {
     let x = Tensor.randn([4_194_304]), y = Tensor.randn([4_194_304])
     _ = x * y + x
     let times = sortedTimes(20) { _ = x * y + x }
+    return times[times.count / 2] * 1e3
+}
+
+/// Milliseconds per training step of a character model at its default size
+/// — its default batch of windows of 64 characters over the fortunes
+/// vocabulary (113 characters), AdamW, gradients clipped to norm 1 — on
+/// random ids (median of 10 steps after 3 warm-up steps).
+func textStepMilliseconds(_ kind: TextModelKind) -> Double {
+    let (vocabulary, context, batch) = (113, kind.defaultContext, kind.defaultBatchSize)
+    manualSeed(0)
+    let model = kind.make(vocabulary: vocabulary, context: context)
+    let optimizer = AdamW(parameters: model.parameters(), learningRate: 1e-3, weightDecay: 0.01)
+    var generator = SeededGenerator(seed: 0)
+    let ids = (0..<batch * (context + 1)).map { _ in Float(generator.next(upperBound: UInt64(vocabulary))) }
+    let windows = Tensor(ids, shape: [batch, context + 1])
+    let data = Batch(inputs: windows.sliced(axis: 1, from: 0, to: context).contiguous(),
+                     targets: windows.sliced(axis: 1, from: 1).contiguous())
+    func step() {
+        optimizer.zeroGrad()
+        nextCharacterLoss(model, data).backward()
+        clipGradNorm(model.parameters(), maxNorm: 1)
+        optimizer.step()
+    }
+    for _ in 0..<3 { step() }
+    let times = sortedTimes(10) { step() }
     return times[times.count / 2] * 1e3
 }

@@ -36,13 +36,17 @@ enum TextModelKind: String, CaseIterable {
         }
     }
 
+    /// Its name in `kindling bench` (`lstm_step_ms`, `gpt_step_ms`).
+    var benchName: String { self == .charlstm ? "lstm" : "gpt" }
+
     /// The window length it trains on by default.
-    var defaultContext: Int {
-        switch self {
-        case .charlstm: return 64
-        case .gpt: return 64
-        }
-    }
+    var defaultContext: Int { 64 }
+
+    /// Windows per step by default.
+    var defaultBatchSize: Int { self == .charlstm ? 32 : 16 }
+
+    /// Optimizer steps by default: a few minutes on two cores.
+    var defaultSteps: Int { self == .charlstm ? 2000 : 1500 }
 }
 
 /// Lesson 13's model: embedding → one-layer LSTM → linear read-out.

@@ -21,8 +21,8 @@ struct Train: ParsableCommand {
     @Option(help: "Passes over the training set.")
     var epochs: Int?
 
-    @Option(help: "Examples per optimizer step.")
-    var batchSize = 64
+    @Option(help: "Examples per optimizer step (default: 64; charlstm 32 and gpt 16 windows).")
+    var batchSize: Int?
 
     @Option(help: "Learning rate (default: 0.05 for sgd, 0.001 for adam).")
     var lr: Float?
@@ -59,7 +59,7 @@ struct Train: ParsableCommand {
 
     func validate() throws {
         if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1") }
-        if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+        if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
         if let lr, !(lr > 0) { throw ValidationError("--lr must be positive") }
         if activations && report == nil { throw ValidationError("--activations adds a section to the report: give --report DIR too") }
         if let steps, steps < 1 { throw ValidationError("--steps must be at least 1") }
@@ -82,12 +82,13 @@ struct Train: ParsableCommand {
         case .text(let kind):
             let context = self.context ?? kind.defaultContext
             _ = try trainText(TextTrainingOptions(
-                kind: kind, steps: steps ?? (kind == .gpt ? 1500 : 2000), batchSize: batchSize, context: context,
-                learningRate: lr ?? (kind == .gpt ? 1e-3 : 3e-3), seed: seed, save: save, data: data))
+                kind: kind, steps: steps ?? kind.defaultSteps, batchSize: batchSize ?? kind.defaultBatchSize, context: context,
+                learningRate: lr ?? (kind == .gpt ? 1e-3 : 3e-3), seed: seed, save: save, report: report, data: data))
             return
         }
         let (train, test) = try loadFashionMNIST(directory: data)
         manualSeed(seed)
+        let batchSize = self.batchSize ?? 64
         let net = model.make()
         let epochs = self.epochs ?? 10
         let opt: Optimizer

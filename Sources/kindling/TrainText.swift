@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Kindling
+import KindlingGraph
 
 /// What `kindling train --model charlstm|gpt` needs from the command line.
 struct TextTrainingOptions {
@@ -11,6 +12,7 @@ struct TextTrainingOptions {
     var learningRate: Float
     var seed: UInt64
     var save: String?
+    var report: String?
     var data: String?
     var sampleLines: Int = 20
 }
@@ -50,6 +52,7 @@ func trainText(_ options: TextTrainingOptions) throws -> TextTrainingResult {
     let warmup = min(100, options.steps / 10)
     let started = Date()
     var runningLoss = 0.0
+    var checkpoints: [TextTrainingReport.Checkpoint] = []
     var bar = ProgressBar(title: "steps", total: options.steps)
     model.train()
     for step in 1...options.steps {
@@ -68,9 +71,11 @@ func trainText(_ options: TextTrainingOptions) throws -> TextTrainingResult {
         bar.update(done: step, samples: step * options.batchSize * options.context, loss: runningLoss)
         if step % max(1, options.steps / 10) == 0 || step == options.steps {
             let estimate = validationLoss(model, validation, windows: 128, batchSize: options.batchSize)
+            let elapsed = Date().timeIntervalSince(started)
+            checkpoints.append(.init(step: step, trainLoss: runningLoss, validationEstimate: estimate, seconds: elapsed))
             bar.clearLine()
             print(String(format: "step %d/%d  train loss %.4f  validation loss %.4f (estimate)  (%.0f s)",
-                         step, options.steps, runningLoss, estimate, Date().timeIntervalSince(started)))
+                         step, options.steps, runningLoss, estimate, elapsed))
             fflush(nil)
         }
     }
@@ -87,6 +92,18 @@ func trainText(_ options: TextTrainingOptions) throws -> TextTrainingResult {
     print("Sampled (temperature 0.8, top-k 20):")
     for line in lines { print("  " + line) }
 
+    if let directory = options.report {
+        let report = TextTrainingReport(
+            modelName: options.kind.rawValue, parameterCount: model.parameterCount,
+            settings: [("Steps", "\(options.steps)"), ("Batch", "\(options.batchSize) windows of \(options.context) characters"),
+                       ("Optimizer", "adamw, weight decay 0.01, gradients clipped to norm 1"),
+                       ("Learning rate", "\(options.learningRate), warm-up then cosine to a tenth"), ("Seed", "\(options.seed)"),
+                       ("Corpus", "fortunes: \(train.ids.count) training, \(validation.ids.count) validation characters, \(vocabulary.count) distinct")],
+            bigramLoss: bigramLoss, validationLoss: final, checkpoints: checkpoints, samples: lines,
+            samplingNote: "temperature 0.8, top-k 20, seed \(options.seed)",
+            graphSVG: try textStepGraphSVG(model, validation))
+        print("Wrote the training report to \(try report.write(to: directory))")
+    }
     if let save = options.save {
         try model.save(to: save, metadata: ["model": options.kind.rawValue, "vocabulary": vocabulary.text,
                                             "context": "\(options.context)", "steps": "\(options.steps)"])
@@ -135,4 +152,18 @@ func generate(_ model: Module, vocabulary: CharacterVocabulary, prompt: String, 
     }
     let text = vocabulary.decode(Array(ids[(prompt.isEmpty ? promptCount : 0)...]))
     return text.replacingOccurrences(of: "\n%\n", with: "\n\n")
+}
+
+/// The graph of one training step on two validation windows of 16
+/// characters, one box per layer, as SVG. Gradients are cleared afterwards.
+func textStepGraphSVG(_ model: Module, _ data: TextDataset) throws -> String {
+    let batch = data.batch([0, 1])
+    let short = Batch(inputs: batch.inputs.sliced(axis: 1, from: 0, to: min(16, data.length)).contiguous(),
+                      targets: batch.targets.sliced(axis: 1, from: 0, to: min(16, data.length)).contiguous())
+    let loss = nextCharacterLoss(model, short)
+    loss.backward()
+    defer { model.zeroGrad() }
+    var options = GraphOptions(maxNodes: 120, collapseModules: true)
+    options.title = "one training step on 2 windows of \(short.inputs.shape[1]) characters, loss \(String(format: "%.4f", loss.item()))"
+    return String(decoding: try Graph(of: loss, module: model, options: options).svg(), as: UTF8.self)
 }
