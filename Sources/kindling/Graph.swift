@@ -21,8 +21,8 @@ struct GraphCommand: ParsableCommand {
             ending in .dot or .gv gets the DOT text rather than SVG.
             """)
 
-    @Option(help: "The model to draw: mlp or cnn (default: mlp).")
-    var model: BuiltinModel?
+    @Option(help: "The model to draw: mlp, convnet or cnn on Fashion-MNIST; charlstm or gpt on random character windows (default: mlp).")
+    var model: ModelChoice?
 
     @Option(help: "Render this DOT file instead of drawing a model.")
     var dot: String?
@@ -32,6 +32,12 @@ struct GraphCommand: ParsableCommand {
 
     @Flag(help: "Draw each layer as one box instead of every operation.")
     var collapse = false
+
+    @Option(help: "With --collapse: how deep the boxes are (1: the model's own layers; 2: their parts, e.g. a transformer block's attention and MLP).")
+    var collapseDepth = 1
+
+    @Option(help: "charlstm, gpt: characters per window (an unrolled LSTM draws one step per character).")
+    var context = 8
 
     @Option(help: "The most nodes to draw; the rest become one \"N more nodes\" placeholder.")
     var maxNodes = 400
@@ -52,6 +58,8 @@ struct GraphCommand: ParsableCommand {
         if dot != nil && model != nil { throw ValidationError("give either --model or --dot, not both") }
         if maxNodes < 1 { throw ValidationError("--max-nodes must be at least 1") }
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+        if context < 1 { throw ValidationError("--context must be at least 1") }
+        if collapseDepth < 0 { throw ValidationError("--collapse-depth must be at least 0") }
         if RankDirection(rawValue: rankdir.uppercased()) == nil {
             throw ValidationError("--rankdir must be one of TB, LR, BT, RL")
         }
@@ -62,7 +70,7 @@ struct GraphCommand: ParsableCommand {
             if let dot {
                 try renderFile(dot)
             } else {
-                try drawTrainingStep(model ?? .mlp)
+                try drawTrainingStep(model ?? .image(.mlp))
             }
         } catch let error as GraphvizError {
             fail("\(error)")
@@ -86,33 +94,49 @@ struct GraphCommand: ParsableCommand {
     }
 
     /// `--model`: one training step, then the drawing of its loss.
-    private func drawTrainingStep(_ choice: BuiltinModel) throws {
+    private func drawTrainingStep(_ choice: ModelChoice) throws {
         manualSeed(seed)
-        let net = choice.make()
-        let (inputs, labels, source) = trainingBatch()
+        let net: Module, name: String, what: String, loss: () -> Tensor
+        switch choice {
+        case .image(let image):
+            net = image.make()
+            let (inputs, labels, source) = trainingBatch()
+            (name, what) = (image.rawValue, "\(labels.count) \(source) images")
+            loss = { crossEntropy(net(inputs), labels) }
+        case .text(let kind):
+            let vocabulary = 113  // the fortunes corpus's characters
+            net = kind.make(vocabulary: vocabulary, context: context)
+            var generator = SeededGenerator(seed: seed)
+            let ids = (0..<batchSize * (context + 1)).map { _ in Float(generator.next(upperBound: UInt64(vocabulary))) }
+            let windows = Tensor(ids, shape: [batchSize, context + 1])
+            let batch = Batch(inputs: windows.sliced(axis: 1, from: 0, to: context).contiguous(),
+                              targets: windows.sliced(axis: 1, from: 1).contiguous())
+            (name, what) = (kind.rawValue, "\(batchSize) random windows of \(context) characters")
+            loss = { nextCharacterLoss(net, batch) }
+        }
         let optimizer = SGD(parameters: net.parameters(), learningRate: 0.05, momentum: 0.9)
-
         optimizer.zeroGrad()
-        let loss = crossEntropy(net(inputs), labels)
-        loss.backward()
+        let value = loss()
+        value.backward()
         optimizer.step()  // the gradients stay in `grad`, so the drawing shows the ones this step used
 
         var options = GraphOptions()
         options.collapseModules = collapse
+        options.collapseDepth = collapseDepth
         options.maxNodes = maxNodes
         options.rankdir = RankDirection(rawValue: rankdir.uppercased())
-        options.name = "kindling \(choice.rawValue)"
-        options.title = "\(choice.rawValue): one SGD step on \(labels.count) \(source) images, loss \(String(format: "%.4f", loss.item()))"
+        options.name = "kindling \(name)"
+        options.title = "\(name): one SGD step on \(what), loss \(String(format: "%.4f", value.item()))"
 
         let started = Date()
-        let graph = Graph(of: loss, module: net, options: options)
+        let graph = Graph(of: value, module: net, options: options)
         let isDOT = ["dot", "gv"].contains(URL(fileURLWithPath: out).pathExtension.lowercased())
         let bytes = isDOT ? Data(graph.dot.utf8) : try graph.svg()
         let elapsed = seconds(since: started)
         try write(bytes, to: out)
         let elided = graph.elidedCount > 0 ? " (\(graph.elidedCount) more not drawn; raise --max-nodes)" : ""
-        print("Drew \(graph.nodeCount - graph.elidedCount) of \(graph.nodeCount) nodes\(elided) for \(choice.rawValue), "
-              + "loss \(String(format: "%.4f", loss.item())) → \(out) (\(bytes.count) bytes) in \(elapsed).")
+        print("Drew \(graph.nodeCount - graph.elidedCount) of \(graph.nodeCount) nodes\(elided) for \(name), "
+              + "loss \(String(format: "%.4f", value.item())) → \(out) (\(bytes.count) bytes) in \(elapsed).")
     }
 
     /// The first `batchSize` Fashion-MNIST test images, or — if the dataset

@@ -101,4 +101,25 @@ struct CommandLineTests {
         #expect(run.out.split(separator: "\n").filter { $0.contains("[") && $0.hasSuffix("%") }.count == 10, "\(run.out)")
         #expect(FileManager.default.fileExists(atPath: folder + "/report/evaluation.html"))
     }
+
+    @Test func graphDrawsACharacterModelByLayer() throws {
+        let folder = try temporaryFolder()
+        let out = folder + "/gpt.svg"
+        let run = try runKindling(["graph", "--model", "gpt", "--collapse", "--collapse-depth", "2",
+                                   "--batch-size", "2", "--context", "4", "--out", out])
+        #expect(run.status == 0, "\(run.err)")
+        let svg = try String(contentsOfFile: out, encoding: .utf8)
+        // Depth 2: each block's parts are boxes of their own.
+        #expect(svg.contains("MultiheadAttention") && svg.contains("blocks.3") && svg.contains("crossEntropy"), "\(run.out)")
+    }
+
+    @Test func sampleRefusesAnImageModelsWeights() throws {
+        let folder = try temporaryFolder()
+        let weights = folder + "/mlp.safetensors"
+        try mlp().save(to: weights, metadata: ["model": "mlp"])
+        let run = try runKindling(["sample", "--weights", weights])
+        #expect(run.status == 1)
+        #expect(run.err.contains("not the weights of a character model (the file says it holds mlp)"), "\(run.err)")
+    }
+
 }
