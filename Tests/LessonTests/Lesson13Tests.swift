@@ -544,10 +544,10 @@ private let wordsAreInstalled = FileManager.default.fileExists(atPath: TextCorpu
 
     // Your lesson end to end: the words of `wamerican` as one stream of
     // characters, the bigram baseline (13.1, 13.2), then an
-    // embedding (13.3, 13.4), an LSTM (13.6's loop is the same one the LSTM
-    // runs, 13.7's gates) and a linear read-out, trained with clipped
-    // gradients (13.8) for a few hundred steps in a debug build. The LSTM
-    // sees the whole word so far, the bigram only the last letter.
+    // embedding (13.3, 13.4), an LSTM (13.7's gates in the layer's loop over
+    // time) and a linear read-out, trained with clipped gradients (13.8) for a
+    // few hundred steps in a debug build. The LSTM sees the whole word so far,
+    // the bigram only the last letter.
     // `kindling train --model charlstm` runs the real milestone, on the
     // fortunes.
     @Suite("Milestone: an LSTM beats the bigram on words", .enabled(if: wordsAreInstalled, "wamerican is not installed"))
