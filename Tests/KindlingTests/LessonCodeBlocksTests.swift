@@ -760,4 +760,129 @@ import Testing
         dropout.eval()
         print("evaluation: the identity", dropout(ones).toArray() == ones.toArray())
     }
+
+    @Test("Lessons/13-sequences.md line 249") func lesson13SequencesLine249() throws {
+        let text = "the cat sat on the mat"
+        let vocabulary = CharacterVocabulary([text])
+        let ids = vocabulary.encode(text)
+        let model = BigramModel(ids: ids, vocabularySize: vocabulary.count)
+        print("vocabulary:", vocabulary.characters.map { String($0) }, "V =", vocabulary.count)
+        let t = vocabulary.id(of: "t")!
+        for (b, c) in vocabulary.characters.enumerated() where model.counts[t][b] > 0 {
+            print("t → \(c == " " ? "␣" : String(c)): count \(model.counts[t][b]), P = \((model.probabilities[t][b] * 1000).rounded() / 1000)")
+        }
+        print("t → m: count 0, P =", (model.probability(of: vocabulary.id(of: "m")!, after: t) * 1000).rounded() / 1000)
+        print("loss of its own text:", (model.loss(ids) * 1000).rounded() / 1000, "nats/char")
+        print("loss of \"a hat\":", (model.loss(vocabulary.encode("a hat")) * 1000).rounded() / 1000, "nats/char")
+        print("knowing nothing: log V =", (log(Double(vocabulary.count)) * 1000).rounded() / 1000, "nats/char")
+    }
+
+    @Test("Lessons/13-sequences.md line 284") func lesson13SequencesLine284() throws {
+        if let corpus = try? TextCorpus.fortunes() {
+            let vocabulary = CharacterVocabulary(corpus.records, extra: ["%", "\n"])
+            let train = TextDataset(records: corpus.training, separator: "%\n", vocabulary: vocabulary, length: 64)
+            let validation = TextDataset(records: corpus.validation, separator: "%\n", vocabulary: vocabulary, length: 64)
+            let bigram = BigramModel(ids: train.ids, vocabularySize: vocabulary.count)
+            print(corpus.records.count, "fortunes,", train.ids.count, "training and", validation.ids.count, "validation characters,", vocabulary.count, "distinct")
+            print("uniform: log V =", (log(Double(vocabulary.count)) * 1000).rounded() / 1000, "nats/char")
+            print("bigram on the training text:  ", (bigram.loss(train.ids) * 1000).rounded() / 1000, "nats/char")
+            print("bigram on the validation text:", (bigram.loss(validation.ids) * 1000).rounded() / 1000, "nats/char")
+            var generator = SeededGenerator(seed: 1)
+            var id = vocabulary.id(of: "\n")!
+            var sample = ""
+            for _ in 0..<120 {
+                id = sampleToken(logits: bigram.logits(after: id), using: &generator)
+                sample.append(vocabulary.characters[id])
+            }
+            print(sample)
+        }
+    }
+
+    @Test("Lessons/13-sequences.md line 323") func lesson13SequencesLine323() throws {
+        let table = Tensor((0..<12).map(Float.init), shape: [4, 3], requiresGrad: true)  // 4 ids, 3 features each
+        let rows = table.embedding([2, 0, 2])
+        print(rows.shape, rows.toArray())
+        let upstream = Tensor([1, 1, 1, 10, 10, 10, 100, 100, 100], shape: [3, 3])
+        (rows * upstream).sum().backward()
+        print(table.grad!.toArray())
+
+        // The same lookup as a product: one-hot rows times the table.
+        let oneHot = Tensor([0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 1, 0], shape: [3, 4])
+        let product = oneHot.matmul(table.detach())
+        print(product.toArray() == rows.toArray())
+        print(oneHot.transposed().matmul(upstream).toArray() == table.grad!.toArray())
+    }
+
+    @Test("Lessons/13-sequences.md line 352") func lesson13SequencesLine352() throws {
+        manualSeed(0)
+        let rnn = RNN(2, 3)
+        for steps in [1, 5, 20] {
+            let x = Tensor.randn([1, steps, 2], requiresGrad: true)
+            let (output, last) = rnn.run(x)
+            let nodes = last.topologicalOrder().filter { $0.node != nil }.count
+            last.sum().backward()
+            print("\(steps) steps: output \(output.shape), \(nodes) nodes behind the last state, x.grad \(x.grad!.shape)")
+        }
+    }
+
+    @Test("Lessons/13-sequences.md line 374") func lesson13SequencesLine374() throws {
+        /// ‖∂(Σ last output)/∂x_t‖ at t = 0, 10, 20, 30, 40, 49, for a model run on 50 steps.
+        func reach(_ model: Module) -> [String] {
+            let x = Tensor.randn([1, 50, 8], requiresGrad: true)
+            model(x).selected(axis: 1, index: 49).sum().backward()
+            return [0, 10, 20, 30, 40, 49].map { t in
+                let g = x.grad!.selected(axis: 1, index: t).toArray()
+                return String(format: "%.0e", g.map { $0 * $0 }.reduce(0, +).squareRoot())
+            }
+        }
+        manualSeed(0)
+        let rnn = RNN(8, 32)
+        let exploding = RNN(8, 32)
+        noGrad { exploding.cell.weightHH.assign(exploding.cell.weightHH * 4) }
+        let lstm = LSTM(8, 32)
+        let remembering = LSTM(8, 32)
+        noGrad {  // the forget gate's bias (block 1 of 4) set to 3: f = σ(3 + …) ≈ 0.95
+            let bias = remembering.cell.biasHH!.toArray().enumerated().map { $0.offset / 32 == 1 ? Float(3) : $0.element }
+            remembering.cell.biasHH!.assign(Tensor(bias))
+        }
+        print("t:                  ", [0, 10, 20, 30, 40, 49])
+        print("RNN                 ", reach(rnn))
+        print("RNN, W_hh × 4       ", reach(exploding))
+        print("LSTM                ", reach(lstm))
+        print("LSTM, forget bias 3 ", reach(remembering))
+    }
+
+    @Test("Lessons/13-sequences.md line 418") func lesson13SequencesLine418() throws {
+        manualSeed(0)
+        let rnn = RNN(8, 32)
+        noGrad { rnn.cell.weightHH.assign(rnn.cell.weightHH * 4) }
+        rnn(Tensor.randn([4, 50, 8])).selected(axis: 1, index: 49).sum().backward()
+        let before = rnn.cell.weightHH.grad!.toArray()
+        let norm = clipGradNorm(rnn.parameters(), maxNorm: 1)
+        let after = rnn.cell.weightHH.grad!.toArray()
+        print("norm before clipping:", norm, "after:", clipGradNorm(rnn.parameters(), maxNorm: 1))
+        print("every element scaled by the same factor:", zip(before, after).allSatisfy { Swift.abs($0 / norm - $1) <= 1e-6 * Swift.abs($0) + 1e-12 })
+    }
+
+    @Test("Lessons/13-sequences.md line 439") func lesson13SequencesLine439() throws {
+        let vocabulary = CharacterVocabulary(["abc"])
+        let ids = vocabulary.encode(String(repeating: "abcb", count: 64))
+        let bigram = BigramModel(ids: ids, vocabularySize: vocabulary.count)
+        func r(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }
+        print("P(next | b) for a, b, c:", bigram.probabilities[vocabulary.id(of: "b")!].map(r))
+        print("bigram loss:", r(bigram.loss(ids)), "nats/char (½·log 2 =", r(0.5 * log(2.0)), "with α = 0)")
+
+        manualSeed(0)
+        let model = Sequential(Embedding(3, 4), LSTM(4, 16), Linear(16, 3))
+        let optimizer = Adam(parameters: model.parameters(), learningRate: 0.05)
+        let windows = TextDataset(ids: ids, length: 16).batch(Array(0..<15))  // [15, 16] inputs and targets
+        for step in 1...40 {
+            let loss = crossEntropy(model(windows.inputs).reshaped([-1, 3]), windows.labels)
+            optimizer.zeroGrad()
+            loss.backward()
+            clipGradNorm(model.parameters(), maxNorm: 1)
+            optimizer.step()
+            if step % 10 == 0 { print("step \(step): LSTM loss", r(Double(loss.item())), "nats/char") }
+        }
+    }
 }

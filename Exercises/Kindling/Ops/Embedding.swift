@@ -18,18 +18,9 @@ extension Tensor {
         for id in ids where id < 0 || id >= rows {
             require(false, "\(caller): id \(id) is out of range for a table of \(rows) rows")
         }
-        let table = contiguous()
-        let out = Tensor.zeros(outShape)
-        let t = table.storage.base + table.offset
-        out.withUnsafeMutableElements { o in
-            for (k, id) in ids.enumerated() {
-                for j in 0..<width { o[k * width + j] = t[id * width + j] }
-            }
-        }
-        withExtendedLifetime(table) {}  // `t` points into table's storage
-        return Tensor.record(out, op: "embedding", inputs: [table]) { g in
-            [embeddingBackward(g, ids: ids, rows: rows)]
-        }
+        // BEGIN EXERCISE 13.3 — gather: output row k is row ids[k] of the table (Lessons/13-sequences.md)
+        fatalError("Exercise 13.3 is not done yet: gather: output row k is row ids[k] of the table — see Lessons/13-sequences.md")
+        // END EXERCISE 13.3
     }
 }
 
@@ -38,14 +29,7 @@ extension Tensor {
 /// rows no id picked stay zero (lesson 13).
 public func embeddingBackward(_ upstream: Tensor, ids: [Int], rows: Int) -> Tensor {
     let width = upstream.count / Swift.max(ids.count, 1)
-    let grad = Tensor.zeros([rows, width])
-    let source = upstream.contiguous()
-    let g = source.storage.base + source.offset
-    grad.withUnsafeMutableElements { d in
-        for (k, id) in ids.enumerated() {
-            for j in 0..<width { d[id * width + j] += g[k * width + j] }
-        }
-    }
-    withExtendedLifetime(source) {}  // `g` points into source's storage
-    return grad
+    // BEGIN EXERCISE 13.4 — scatter-add: row k of the gradient is added into row ids[k] (Lessons/13-sequences.md)
+    _ = width; fatalError("Exercise 13.4 is not done yet: scatter-add: row k of the gradient is added into row ids[k] — see Lessons/13-sequences.md")
+    // END EXERCISE 13.4
 }

@@ -84,7 +84,9 @@ public final class RNNCell: RecurrentCell {
     /// One step: the next hidden state [B, H] from input x [B, I] and state h [B, H].
     public func step(_ x: Tensor, _ h: Tensor) -> Tensor {
         checkStep(x, h, layer: "RNNCell(\(inputSize), \(hiddenSize))")
+        // BEGIN EXERCISE 13.5 — one step of the Elman cell: h' = tanh(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh) (Lessons/13-sequences.md)
         return (inputProjection(x) + hiddenProjection(h)).tanh()
+        // END EXERCISE 13.5
     }
 
     /// One step from a zero state.
@@ -134,12 +136,14 @@ public final class LSTMCell: RecurrentCell {
 
     /// The gate arithmetic of one step, from the [B, 4H] pre-activations.
     func gatesStep(_ gates: Tensor, cell c: Tensor) -> LSTMState {
+        // BEGIN EXERCISE 13.7 — the LSTM's gates: c' = f·c + i·g, h' = o·tanh(c') (Lessons/13-sequences.md)
         let i = gate(gates, 0).sigmoid()
         let f = gate(gates, 1).sigmoid()
         let g = gate(gates, 2).tanh()
         let o = gate(gates, 3).sigmoid()
-        let next = f * c + i * g
+        let next = f * c + i * g  // the memory: keep a share f of the old, write a share i of the new
         return LSTMState(h: o * next.tanh(), c: next)
+        // END EXERCISE 13.7
     }
 
     /// One step from a zero state; returns h'.
@@ -201,13 +205,15 @@ public final class RNN: Module {
     /// hidden state [B, H], starting from `h` (zeros if `nil`).
     public func run(_ x: Tensor, _ h: Tensor? = nil) -> (output: Tensor, h: Tensor) {
         checkSequence(x, inputSize: cell.inputSize, layer: "RNN(\(cell.inputSize), \(cell.hiddenSize))")
+        // BEGIN EXERCISE 13.6 — unroll the cell over time, the state carried from step to step (Lessons/13-sequences.md)
         var state = h ?? Tensor.zeros([x.shape[0], cell.hiddenSize])
         var outputs: [Tensor] = []
         for t in 0..<x.shape[1] {
-            state = cell.step(x.selected(axis: 1, index: t), state)
+            state = cell.step(x.selected(axis: 1, index: t), state)  // x[:, t]: [B, I]
             outputs.append(state)
         }
-        return (Tensor.stacked(outputs, axis: 1), state)
+        return (Tensor.stacked(outputs, axis: 1), state)  // [B, T, H]: time is axis 1
+        // END EXERCISE 13.6
     }
 
     /// The outputs [B, T, H].

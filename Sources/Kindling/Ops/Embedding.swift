@@ -18,7 +18,8 @@ extension Tensor {
         for id in ids where id < 0 || id >= rows {
             require(false, "\(caller): id \(id) is out of range for a table of \(rows) rows")
         }
-        let table = contiguous()
+        // BEGIN EXERCISE 13.3 — gather: output row k is row ids[k] of the table (Lessons/13-sequences.md)
+        let table = contiguous()  // a view (a transposed table, say) becomes rows of `width` side by side
         let out = Tensor.zeros(outShape)
         let t = table.storage.base + table.offset
         out.withUnsafeMutableElements { o in
@@ -30,6 +31,7 @@ extension Tensor {
         return Tensor.record(out, op: "embedding", inputs: [table]) { g in
             [embeddingBackward(g, ids: ids, rows: rows)]
         }
+        // END EXERCISE 13.3
     }
 }
 
@@ -38,14 +40,16 @@ extension Tensor {
 /// rows no id picked stay zero (lesson 13).
 public func embeddingBackward(_ upstream: Tensor, ids: [Int], rows: Int) -> Tensor {
     let width = upstream.count / Swift.max(ids.count, 1)
+    // BEGIN EXERCISE 13.4 — scatter-add: row k of the gradient is added into row ids[k] (Lessons/13-sequences.md)
     let grad = Tensor.zeros([rows, width])
     let source = upstream.contiguous()
     let g = source.storage.base + source.offset
     grad.withUnsafeMutableElements { d in
         for (k, id) in ids.enumerated() {
-            for j in 0..<width { d[id * width + j] += g[k * width + j] }
+            for j in 0..<width { d[id * width + j] += g[k * width + j] }  // +=: an id used twice gets both rows
         }
     }
     withExtendedLifetime(source) {}  // `g` points into source's storage
     return grad
+    // END EXERCISE 13.4
 }

@@ -13,6 +13,7 @@
 @discardableResult
 public func clipGradNorm(_ parameters: [Tensor], maxNorm: Float) -> Float {
     require(maxNorm > 0, "clipGradNorm: maxNorm must be positive, got \(maxNorm)")
+    // BEGIN EXERCISE 13.8 — one norm over every gradient, one scale for all (Lessons/13-sequences.md)
     var squares: Double = 0
     for p in parameters {
         guard let g = p.grad?.contiguous() else { continue }
@@ -27,4 +28,5 @@ public func clipGradNorm(_ parameters: [Tensor], maxNorm: Float) -> Float {
         if let g = p.grad { p.grad = mapElements(g) { $0 * scale } }
     }
     return norm
+    // END EXERCISE 13.8
 }
