@@ -208,7 +208,7 @@ private func expectLoadError(_ path: String, mentioning words: String...,
         expectLoadError(path, mentioning: "4 bytes after")
     }
 
-    /// A shape with no elements but huge other sizes (found while fuzzing):
+    /// A shape with no elements but huge other sizes (found writing the fuzz target):
     /// its byte count is 0, but its strides overflow, which trapped.
     @Test func anEmptyShapeTooLargeForItsStridesIsAnError() throws {
         let path = try temporaryPath("wide.safetensors")
