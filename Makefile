@@ -5,7 +5,7 @@
 SWIFT ?= swift
 DEMO_ARGS ?=
 
-.PHONY: deps demo test build bench train-cnn graph payoff sanitize clean
+.PHONY: deps demo test build bench train-cnn graph payoff sanitize fuzz clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -54,6 +54,16 @@ sanitize: deps
 	  KINDLING_PARALLEL_THRESHOLD=1 $(WATCHDOG) --limit 3600 --name "swift test --sanitize=$$s" -- \
 	    $(SWIFT) test --skip-build --sanitize=$$s --scratch-path .build-$$s --filter '$(SANITIZE_TESTS)' || exit 1; \
 	done
+
+# Every parser of untrusted bytes under libFuzzer and AddressSanitizer (see
+# Fuzz/README.md): each target runs SECONDS seconds from its seed corpus, at
+# most FUZZ_JOBS at a time. Any crash, leak, timeout or out-of-memory fails,
+# and the input that caused it is named in the output.
+SECONDS ?= 60
+TARGETS ?= idx safetensors events markers
+FUZZ_JOBS ?= 1
+fuzz: deps
+	bash scripts/fuzz.sh --seconds $(SECONDS) --jobs $(FUZZ_JOBS) $(TARGETS)
 
 # The course's payoff: the learner's workspace with every exercise filled in
 # (from Solutions/) trains the MLP of lesson 10 (seconds), the CNN of lesson 11

@@ -90,38 +90,43 @@ public func scanRegions(in text: String, file: String) -> MarkerScan {
     var open: Region?
     for (index, line) in lines.enumerated() {
         let number = index + 1
-        if let g = groups(beginPattern, line) {
-            guard let id = ExerciseID(g[1]) else {
-                problems.append(.init(file: file, line: number, id: nil, message: "BEGIN marker has an invalid exercise id '\(g[1])' (expected LESSON.N, e.g. 1.2)"))
-                continue
-            }
+        let begin = groups(beginPattern, line)
+        if let g = begin, let id = ExerciseID(g[1]) {
             if let current = open {
                 problems.append(.init(file: file, line: number, id: current.id,
                                       message: "BEGIN EXERCISE \(id) appears before END EXERCISE \(current.id) (opened at line \(current.beginLine)); regions cannot nest"))
             }
             open = Region(id: id, title: g[2], lessonFile: g[3], file: file, body: [], indentation: g[0],
                           beginLine: number, endLine: number)
-        } else if let g = groups(endPattern, line) {
-            guard let current = open else {
+            continue
+        }
+        if let g = groups(endPattern, line) {
+            if let current = open {
+                if ExerciseID(g[0]) != current.id {
+                    problems.append(.init(file: file, line: number, id: current.id,
+                                          message: "END EXERCISE \(g[0]) closes BEGIN EXERCISE \(current.id) (line \(current.beginLine)); the ids must match"))
+                } else {
+                    var done = current
+                    done.endLine = number
+                    regions.append(done)
+                }
+                open = nil
+            } else {
                 problems.append(.init(file: file, line: number, id: ExerciseID(g[0]),
                                       message: "END EXERCISE \(g[0]) has no matching BEGIN marker above it"))
-                continue
             }
-            if ExerciseID(g[0]) != current.id {
-                problems.append(.init(file: file, line: number, id: current.id,
-                                      message: "END EXERCISE \(g[0]) closes BEGIN EXERCISE \(current.id) (line \(current.beginLine)); the ids must match"))
-            } else {
-                var done = current
-                done.endLine = number
-                regions.append(done)
-            }
-            open = nil
+            continue
+        }
+        // Any other line. A damaged marker is reported; and inside a region,
+        // every line that does not close it belongs to its body, damaged
+        // markers too, so that the body is exactly the lines between the markers.
+        if let g = begin {
+            problems.append(.init(file: file, line: number, id: nil, message: "BEGIN marker has an invalid exercise id '\(g[1])' (expected LESSON.N, e.g. 1.2)"))
         } else if anyMarker.firstMatch(in: line, range: NSRange(location: 0, length: (line as NSString).length)) != nil {
             problems.append(.init(file: file, line: number, id: nil,
                                   message: "unreadable exercise marker: expected '// BEGIN EXERCISE N.M — title (Lessons/…)' or '// END EXERCISE N.M'"))
-        } else if open != nil {
-            open!.body.append(line)
         }
+        open?.body.append(line)
     }
     if let current = open {
         problems.append(.init(file: file, line: current.beginLine, id: current.id,

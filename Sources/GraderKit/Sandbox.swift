@@ -196,6 +196,29 @@ public struct SandboxOutcome: Sendable {
     public var isolated: Bool
     /// The limits it ran under.
     public var limits: SandboxLimits
+
+    /// A record of a run: what `runSandboxed` returns, or one made by hand
+    /// to judge (`judgeTestRun`) what a run could have written.
+    public init(termination: SandboxTermination, stdout: Data = Data(), stderr: Data = Data(),
+                stdoutTruncated: Bool = false, stderrTruncated: Bool = false, channel: Data = Data(),
+                observations: Data = Data(), wallSeconds: Double = 0, cpuSeconds: Double = 0,
+                maxResidentBytes: Int = 0, hitWallLimit: Bool = false, hitCPULimit: Bool = false,
+                isolated: Bool = false, limits: SandboxLimits = SandboxLimits()) {
+        self.termination = termination
+        self.stdout = stdout
+        self.stderr = stderr
+        self.stdoutTruncated = stdoutTruncated
+        self.stderrTruncated = stderrTruncated
+        self.channel = channel
+        self.observations = observations
+        self.wallSeconds = wallSeconds
+        self.cpuSeconds = cpuSeconds
+        self.maxResidentBytes = maxResidentBytes
+        self.hitWallLimit = hitWallLimit
+        self.hitCPULimit = hitCPULimit
+        self.isolated = isolated
+        self.limits = limits
+    }
 }
 
 /// The conventional name of a signal, e.g. `"SIGSEGV"`; `"signal N"` for others.

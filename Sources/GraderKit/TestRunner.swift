@@ -290,8 +290,10 @@ func runTestBinary(_ binary: String, filters: [String], limits: SandboxLimits, u
                         workingDirectory: directory, limits: limits, user: user, isolation: isolation)
 }
 
-/// Turns a sandboxed run of one test into a verdict (the rules are listed at `runTest`).
-func judgeTestRun(testID: String, outcome: SandboxOutcome) -> RunnerResult {
+/// Turns a sandboxed run of one test into a verdict (the rules are listed at
+/// `runTest`). Everything in `outcome` but its termination, times and limits
+/// was written by the student's process and is read as untrusted.
+public func judgeTestRun(testID: String, outcome: SandboxOutcome) -> RunnerResult {
     let stream = RunnerEventStream(outcome.channel)
     let stderrText = String(decoding: outcome.stderr, as: UTF8.self)
     let output = runnerOutput(outcome)
@@ -337,7 +339,8 @@ func judgeTestRun(testID: String, outcome: SandboxOutcome) -> RunnerResult {
     }
     let unasked = planned.filter { !asked($0) }
     if !unasked.isEmpty { tampering.append("tests that were not asked for ran: " + unasked.prefix(3).joined(separator: ", ")) }
-    let strangers = stream.endedOrder.filter { id in !planned.contains(id) && !planned.contains { $0.hasPrefix(id + "/") } }
+    let isPlanned = plannedLookup(planned)
+    let strangers = stream.endedOrder.filter { !isPlanned($0) }
     if !strangers.isEmpty { tampering.append("end events for tests that were never planned: " + strangers.prefix(3).joined(separator: ", ")) }
     let repeated = Dictionary(grouping: stream.endedOrder, by: { $0 }).filter { $0.value.count > 1 }.keys
     if !repeated.isEmpty { tampering.append("a test ended more than once: " + repeated.sorted().prefix(3).joined(separator: ", ")) }
@@ -396,40 +399,69 @@ func judgeTestRun(testID: String, outcome: SandboxOutcome) -> RunnerResult {
     }
 }
 
+/// A function that tells whether an id is a planned test, or a suite that
+/// holds one (`id` + "/" starts a planned id). The stream is the student's
+/// and may plan a million tests and end a million more, so this sorts once
+/// and then binary-searches, instead of scanning the plan for every end.
+private func plannedLookup(_ planned: [String]) -> (String) -> Bool {
+    let exact = Set(planned)
+    // By UTF-8 bytes, under which every id starting with a given prefix sorts
+    // together, right after the prefix itself.
+    let sorted = planned.map { Array($0.utf8) }.sorted { $0.lexicographicallyPrecedes($1) }
+    return { id in
+        if exact.contains(id) { return true }
+        let prefix = Array((id + "/").utf8)
+        var low = 0, high = sorted.count  // the first planned id not below `prefix`
+        while low < high {
+            let middle = (low + high) / 2
+            if sorted[middle].lexicographicallyPrecedes(prefix) { low = middle + 1 } else { high = middle }
+        }
+        return low < sorted.count && sorted[low].starts(with: prefix)
+    }
+}
+
 // MARK: - Reading the event stream
 
 /// What the event stream (JSON lines, version 0) said about the run.
-struct RunnerEventStream {
+///
+/// The stream is untrusted: the process that writes it runs the student's
+/// code, which can write anything to it. Reading it never traps, and takes
+/// time and memory in proportion to its length, whatever it holds (the
+/// sandbox keeps at most 64 MiB of it); what it claims is checked by
+/// `judgeTestRun`.
+public struct RunnerEventStream: Sendable {
     /// One recorded issue, ready to show.
-    struct Issue {
-        var location: String
-        var lines: [String]
-        var testCase: String?
+    public struct Issue: Sendable {
+        public var location: String
+        public var lines: [String]
+        public var testCase: String?
     }
 
-    /// Ids of the test functions in the run's plan (suites excluded).
-    var functions: [String] = []
+    /// Ids of the test functions in the run's plan (suites excluded), each once, in order.
+    public var functions: [String] = []
     /// Test (and suite) ids with a `testEnded` event.
-    var ended: Set<String> = []
+    public var ended: Set<String> = []
     /// Every `testEnded` event's id, in order, repeats included.
-    var endedOrder: [String] = []
+    public var endedOrder: [String] = []
     /// Tests that recorded an issue that counts.
-    var failedTests: Set<String> = []
+    public var failedTests: Set<String> = []
     /// Skipped tests and their reasons.
-    var skipped: [String: String] = [:]
+    public var skipped: [String: String] = [:]
     /// Cancelled tests and their reasons.
-    var cancelled: [String: String] = [:]
+    public var cancelled: [String: String] = [:]
     /// Issues that count: not known issues, not warnings.
-    var issues: [Issue] = []
+    public var issues: [Issue] = []
 
-    init(_ data: Data) {
+    /// Reads a stream; lines that are not JSON events are skipped.
+    public init(_ data: Data) {
+        var planned: Set<String> = []  // `functions`, for a lookup that does not grow with the plan
         for line in data.split(separator: UInt8(ascii: "\n")) {
             guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
                   let payload = object["payload"] as? [String: Any] else { continue }
             let kind = object["kind"] as? String
             let payloadKind = payload["kind"] as? String
             if kind == "test" {
-                if payloadKind == "function", let id = payload["id"] as? String, !functions.contains(id) {
+                if payloadKind == "function", let id = payload["id"] as? String, planned.insert(id).inserted {
                     functions.append(id)
                 }
                 continue
@@ -471,7 +503,7 @@ struct RunnerEventStream {
 
     /// The issues as a student reads them: `File.swift:7:35: Expectation failed: …`
     /// with comments indented below; at most 10.
-    func issueText() -> String {
+    public func issueText() -> String {
         var blocks: [String] = []
         for issue in issues.prefix(10) {
             var first = issue.lines.first ?? ""

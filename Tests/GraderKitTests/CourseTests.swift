@@ -74,6 +74,28 @@ private func makeCourse() throws -> Course {
         #expect(scan.problems.contains { $0.message.contains(expected) }, "\(scan.problems)")
     }
 
+    /// Found by the `markers` fuzz target: a damaged marker inside a region
+    /// was reported but left out of the region's body, so the body was not
+    /// the lines between the markers, and splicing it back lost a line.
+    @Test func aDamagedMarkerInsideARegionStaysInItsBody() {
+        let text = """
+        func f() {
+            // BEGIN EXERCISE 1.1 — t (Lessons/a.md)
+            let a = 1
+            // BEGIN EXERCISE 1.1 without a title
+            // BEGIN EXERCISE one — t (Lessons/a.md)
+            return a
+            // END EXERCISE 1.1
+        }
+        """
+        let scan = scanRegions(in: text, file: "F.swift")
+        #expect(scan.regions.map(\.id) == [ExerciseID(lesson: 1, number: 1)])
+        #expect(scan.regions.first?.body == ["    let a = 1", "    // BEGIN EXERCISE 1.1 without a title",
+                                             "    // BEGIN EXERCISE one — t (Lessons/a.md)", "    return a"])
+        #expect(scan.problems.map(\.line) == [4, 5], "both damaged markers are still reported: \(scan.problems)")
+        #expect(rewriteRegions(in: text, file: "F.swift") { $0.body } == text)
+    }
+
     @Test func rewritingKeepsMarkersAndOtherLines() {
         let text = "a\n  // BEGIN EXERCISE 1.1 — t (Lessons/a.md)\n  old\n  // END EXERCISE 1.1\nb"
         let out = rewriteRegions(in: text, file: "F.swift") { _ in ["  new1", "  new2"] }

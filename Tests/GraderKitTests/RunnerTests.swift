@@ -490,6 +490,36 @@ private func result(_ name: String) throws -> RunnerResult {
         #expect(judgeTestRun(testID: "M.S/t()", outcome: asked).message.contains("It was stopped in Other.innocent() at /somewhere/Else.swift:1:1"))
     }
 
+    /// The stream is the student's: a flood of plan and end events (here
+    /// 100 000 of each, 17 MB; the sandbox keeps up to 64 MiB) must be judged
+    /// in time that grows with its length, not with its square. When the plan
+    /// was scanned for each event, this stream was still being judged after
+    /// 50 minutes; now it takes seconds.
+    @Test func aFloodedEventStreamIsJudgedInLinearTime() {
+        var events = [plan]
+        for i in 0..<100_000 {
+            events.append(#"{"kind":"test","payload":{"id":"M.S/t()/x\#(i)","kind":"function"},"version":0}"#)
+            events.append(#"{"kind":"event","payload":{"kind":"testEnded","testID":"M.Other/u\#(i)()"},"version":0}"#)
+        }
+        var graded: RunnerResult?
+        let elapsed = ContinuousClock().measure {
+            graded = judgeTestRun(testID: "M.S/t()", outcome: outcome(.exited(0), events: events))
+        }
+        #expect(graded?.verdict == .failed)
+        #expect(graded?.tampering?.contains("end events for tests that were never planned: M.Other/u0()") == true,
+                "\(graded?.tampering ?? "no tampering")")
+        #expect(elapsed < .seconds(60), "judging took \(elapsed)")
+    }
+
+    /// A suite's end event names a suite that holds the planned test: not a stranger.
+    @Test func aSuiteEndIsNotAStranger() {
+        let suiteEnded = #"{"kind":"event","payload":{"kind":"testEnded","testID":"M.S"},"version":0}"#
+        let other = #"{"kind":"event","payload":{"kind":"testEnded","testID":"M.S/t"},"version":0}"#
+        #expect(judgeTestRun(testID: "M.S/t()", outcome: outcome(.exited(0), events: [plan, ended, suiteEnded])).verdict == .passed)
+        let graded = judgeTestRun(testID: "M.S/t()", outcome: outcome(.exited(0), events: [plan, ended, other]))
+        #expect(graded.verdict == .failed && graded.tampering?.contains("M.S/t") == true)
+    }
+
     @Test func passRequiresEndEventAndCleanExit() {
         #expect(judgeTestRun(testID: "M.S/t()", outcome: outcome(.exited(0), events: [plan, ended])).verdict == .passed)
         #expect(judgeTestRun(testID: "M.S/t()", outcome: outcome(.exited(0), events: [plan])).verdict == .crashed)

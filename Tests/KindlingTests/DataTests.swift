@@ -1,3 +1,4 @@
+import CZlib
 import Foundation
 import Kindling
 import Testing
@@ -39,6 +40,42 @@ private func gzip(_ path: String) throws -> String {
     process.waitUntilExit()
     try #require(process.terminationStatus == 0, "gzip failed on \(path)")
     return path + ".gz"
+}
+
+/// A gzip stream of `header` followed by `zeros` zero bytes, made with zlib
+/// piece by piece (the zeros never sit in memory at once). Zeros compress
+/// about 1000:1: with many of them, this is a "gzip bomb".
+private func gzipOfZeros(after header: [UInt8], zeros: Int) throws -> [UInt8] {
+    var stream = z_stream()
+    try #require(deflateInit2_(&stream, Z_BEST_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY,
+                               ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK)
+    defer { deflateEnd(&stream) }
+    var output: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 1 << 16)
+    /// Compresses `input`; with `Z_FINISH`, also ends the stream.
+    func deflateAll(_ input: [UInt8], _ flush: Int32) {
+        var input = input
+        input.withUnsafeMutableBufferPointer { source in
+            stream.next_in = source.baseAddress
+            stream.avail_in = uInt(source.count)
+            repeat {
+                let produced = buffer.withUnsafeMutableBufferPointer { out in
+                    stream.next_out = out.baseAddress
+                    stream.avail_out = uInt(out.count)
+                    _ = deflate(&stream, flush)
+                    return out.count - Int(stream.avail_out)
+                }
+                output += buffer[0..<produced]
+            } while stream.avail_out == 0 || (flush == Z_FINISH && stream.avail_in > 0)
+        }
+    }
+    deflateAll(header, Z_NO_FLUSH)
+    let piece = [UInt8](repeating: 0, count: 1 << 20)
+    for start in stride(from: 0, to: zeros, by: piece.count) {
+        deflateAll(Array(piece.prefix(min(piece.count, zeros - start))), Z_NO_FLUSH)
+    }
+    deflateAll([], Z_FINISH)
+    return output
 }
 
 /// Expects `body` to throw a `DataError` whose description names `path` and contains `words`.
@@ -145,6 +182,40 @@ private func epochLabels(_ loader: DataLoader) -> [[Int]] {
         for i in stride(from: 20, to: bytes.count - 8, by: 3) { bytes[i] ^= 0x5A }
         let bad = try write(bytes, "labels-bad.gz", in: dir)
         expectDataError(bad, mentioning: "corrupt gzip") { _ = try readIDX(bad) }
+    }
+
+    @Test func idxFromBytesInMemoryNamesTheGivenName() throws {
+        let bytes = idxBytes(shape: [2, 2], data: [1, 2, 3, 4])
+        let array = try readIDX(bytes: bytes, name: "upload")
+        #expect(array.shape == [2, 2] && array.bytes == [1, 2, 3, 4])
+        expectDataError("upload", mentioning: "truncated data") { _ = try readIDX(bytes: bytes.dropLast(), name: "upload") }
+    }
+
+    /// 64 MiB of zeros after a header that declares 10 bytes: readIDX stops
+    /// inflating just past what the header declares, instead of filling memory.
+    @Test func idxGzipBombIsRefusedEarly() throws {
+        let header = idxBytes(shape: [10], data: [])
+        let bomb = try gzipOfZeros(after: header, zeros: 64 << 20)
+        #expect(bomb.count < 100_000)
+        let path = try write(bomb, "labels-bomb.gz", in: try makeTemporaryDirectory())
+        expectDataError(path, mentioning: "refusing to inflate past \(header.count + 10 + (64 << 10)) bytes",
+                        "its header declares 18 bytes", "gzip bomb") { _ = try readIDX(path) }
+        // Padding that fits in the slack is still read, and reported as what it is.
+        let padded = try gzipOfZeros(after: header, zeros: 10 + 1000)
+        expectDataError("padded", mentioning: "trailing garbage: 1000 extra bytes") {
+            _ = try readIDX(bytes: padded, name: "padded")
+        }
+    }
+
+    /// However large the header says the data is, inflating stops at `maxInflatedBytes`.
+    @Test func idxInflationHasAnAbsoluteCap() throws {
+        let big = try gzipOfZeros(after: idxBytes(shape: [1 << 30], data: []), zeros: 2 << 20)
+        expectDataError("big", mentioning: "refusing to inflate past 1048576 bytes", "the most readIDX inflates") {
+            _ = try readIDX(bytes: big, name: "big", maxInflatedBytes: 1 << 20)
+        }
+        // Under the cap, the same kind of stream reads (here, a complete one).
+        let fits = try gzipOfZeros(after: idxBytes(shape: [1 << 19], data: []), zeros: 1 << 19)
+        #expect(try readIDX(bytes: fits, name: "fits", maxInflatedBytes: 1 << 20).shape == [1 << 19])
     }
 
     // MARK: - Datasets and loaders

@@ -208,6 +208,32 @@ private func expectLoadError(_ path: String, mentioning words: String...,
         expectLoadError(path, mentioning: "4 bytes after")
     }
 
+    /// A shape with no elements but huge other sizes (found writing the fuzz target):
+    /// its byte count is 0, but its strides overflow, which trapped.
+    @Test func anEmptyShapeTooLargeForItsStridesIsAnError() throws {
+        let path = try temporaryPath("wide.safetensors")
+        try writeSafetensors(header: #"{"w":{"dtype":"F32","shape":[0,4294967296,4294967296],"data_offsets":[0,0]}}"#,
+                             data: [], to: path)
+        expectLoadError(path, mentioning: "'w'", "too large")
+        // Empty, but within bounds: loads.
+        try writeSafetensors(header: #"{"w":{"dtype":"F32","shape":[0,4294967296],"data_offsets":[0,0]}}"#,
+                             data: [], to: path)
+        #expect(try loadSafetensors(from: path)["w"]?.shape == [0, 4294967296])
+    }
+
+    // MARK: Bytes in memory
+
+    @Test func bytesInMemoryLoadAsTheFileDoes() throws {
+        let path = try temporaryPath("memory.safetensors")
+        try saveSafetensors(["w": Tensor([1, 2, 3, 4], shape: [2, 2])], to: path, metadata: ["epoch": "3"])
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        let loaded = try loadSafetensors(bytes: bytes, name: "upload")
+        #expect(loaded["w"]?.shape == [2, 2] && loaded["w"]?.toArray() == [1, 2, 3, 4])
+        #expect(try loadSafetensorsMetadata(bytes: bytes, name: "upload") == ["epoch": "3"])
+        let error = #expect(throws: SafetensorsError.self) { _ = try loadSafetensors(bytes: Array(bytes.prefix(5)), name: "upload") }
+        #expect(error?.description.hasPrefix("upload: ") == true, "\(String(describing: error))")
+    }
+
     // MARK: Interoperability with Python
 
     @Test func readsAFileWrittenByPythonSafetensors() throws {

@@ -52,9 +52,23 @@ public struct IDXArray {
 /// Throws a `DataError` naming `path` if the file is missing, is not IDX, has
 /// another element type, or is truncated, padded or corrupt.
 public func readIDX(_ path: String) throws -> IDXArray {
-    var bytes = try readFile(path)
-    if isGzip(bytes) { bytes = try gunzip(bytes, path: path) }
-    return try parseIDX(bytes, path: path)
+    try readIDX(bytes: readFile(path), name: path)
+}
+
+/// The most bytes `readIDX` inflates a gzip-compressed file to: 1 GiB, more
+/// than twenty times Fashion-MNIST's largest file.
+public let idxMaxInflatedBytes = 1 << 30
+
+/// Reads an IDX file already in memory, gzip-compressed or not; `name` (the
+/// file's path) is what error messages call it.
+///
+/// Compressed bytes are untrusted: a few kilobytes can inflate to gigabytes
+/// (a "gzip bomb"). So inflating stops with a `DataError` as soon as the
+/// output grows past what the IDX header declares (plus a little slack), or
+/// past `maxInflatedBytes` whatever the header says.
+public func readIDX(bytes: [UInt8], name: String, maxInflatedBytes: Int = idxMaxInflatedBytes) throws -> IDXArray {
+    let contents = isGzip(bytes) ? try gunzip(bytes, path: name, maxSize: maxInflatedBytes) : bytes
+    return try parseIDX(contents, path: name)
 }
 
 // MARK: - Reading the file
@@ -80,8 +94,11 @@ private func isGzip(_ bytes: [UInt8]) -> Bool {
 // MARK: - gzip
 
 /// Inflates a gzip stream in memory. A stream that stops before its end
-/// marker (a truncated download) or fails its checksum is an error.
-private func gunzip(_ compressed: [UInt8], path: String) throws -> [UInt8] {
+/// marker (a truncated download) or fails its checksum is an error, and so is
+/// one that inflates to more than its IDX header declares (plus 64 KiB of
+/// slack, so that a padded file is still reported as "trailing garbage") or
+/// to more than `maxSize` bytes.
+private func gunzip(_ compressed: [UInt8], path: String, maxSize: Int) throws -> [UInt8] {
     func corrupt(_ why: String) -> DataError { DataError(path: path, reason: "corrupt gzip: \(why)") }
 
     var stream = z_stream()
@@ -92,11 +109,13 @@ private func gunzip(_ compressed: [UInt8], path: String) throws -> [UInt8] {
     defer { inflateEnd(&stream) }
 
     var output: [UInt8] = []
-    output.reserveCapacity(gzipSizeHint(compressed))
-    var chunk = [UInt8](repeating: 0, count: 1 << 20)
+    output.reserveCapacity(min(gzipSizeHint(compressed), maxSize))
+    var limit = maxSize, limitReason = "the most readIDX inflates"
+    var headerRead = false
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
     var status = Z_OK
     var unusedInput = 0
-    compressed.withUnsafeBufferPointer { input in
+    try compressed.withUnsafeBufferPointer { input in
         stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress)
         stream.avail_in = uInt(input.count)
         // Inflate one chunk at a time until zlib reports the end (or a problem).
@@ -106,6 +125,20 @@ private func gunzip(_ compressed: [UInt8], path: String) throws -> [UInt8] {
                 stream.avail_out = uInt(out.count)
                 status = inflate(&stream, Z_NO_FLUSH)
                 return out.count - Int(stream.avail_out)
+            }
+            // As soon as the header is there, the size it declares bounds the rest.
+            // (A header is at most 4 + 4·255 bytes, so this looks at 2 KiB at most.)
+            if !headerRead, let declared = try declaredIDXSize(output + chunk.prefix(min(produced, 1024)), path: path) {
+                headerRead = true
+                let (withSlack, overflow) = declared.addingReportingOverflow(64 << 10)
+                if !overflow && withSlack < limit {
+                    (limit, limitReason) = (withSlack, "its header declares \(declared) bytes, plus 64 KiB of slack")
+                }
+            }
+            // Checked before the chunk is kept: memory never grows past the limit.
+            guard produced <= limit - output.count else {
+                throw DataError(path: path, reason: "refusing to inflate past \(limit) bytes (\(limitReason)): "
+                                + "the gzip stream holds more (a corrupt file, or a gzip bomb)")
             }
             output.append(contentsOf: chunk[0..<produced])
         }
@@ -119,6 +152,22 @@ private func gunzip(_ compressed: [UInt8], path: String) throws -> [UInt8] {
         let message = stream.msg.map { String(cString: $0) } ?? "zlib error \(status)"
         throw corrupt(message)
     }
+}
+
+/// The size in bytes, header included, of the IDX file that starts with
+/// `start`; `nil` while `start` is too short to hold the whole header, and
+/// `Int.max` if the size overflows. A wrong header throws its `DataError` now.
+private func declaredIDXSize(_ start: [UInt8], path: String) throws -> Int? {
+    guard start.count >= 4, start.count >= 4 + 4 * Int(start[3]) else { return nil }
+    let shape = try parseIDXHeader(start, path: path)
+    var size = 1
+    for n in shape {
+        let (product, overflow) = size.multipliedReportingOverflow(by: n)
+        guard !overflow else { return .max }
+        size = product
+    }
+    let (total, overflow) = size.addingReportingOverflow(4 + 4 * shape.count)
+    return overflow ? .max : total
 }
 
 /// The uncompressed size a gzip trailer promises (its last 4 bytes, little-endian,

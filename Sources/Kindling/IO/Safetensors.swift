@@ -59,12 +59,25 @@ public func saveSafetensors(_ tensors: [String: Tensor], to path: String, metada
 /// header length, invalid JSON, an unsupported dtype, offsets that overlap or
 /// leave the data, a size that does not match the shape, or a truncated file.
 public func loadSafetensors(from path: String) throws -> [String: Tensor] {
-    try SafetensorsFile(path: path).tensors()
+    try loadSafetensors(bytes: readSafetensorsFile(path), name: path)
 }
 
 /// Reads the `__metadata__` strings of a safetensors file (empty if it has none).
 public func loadSafetensorsMetadata(from path: String) throws -> [String: String] {
-    try SafetensorsFile(path: path).metadata
+    try loadSafetensorsMetadata(bytes: readSafetensorsFile(path), name: path)
+}
+
+/// Reads every tensor of a safetensors file already in memory; `name` (the
+/// file's path) is what error messages call it. The bytes are untrusted:
+/// anything malformed is a thrown `SafetensorsError`, as for `loadSafetensors(from:)`.
+public func loadSafetensors(bytes: [UInt8], name: String) throws -> [String: Tensor] {
+    try SafetensorsFile(bytes: bytes, path: name).tensors()
+}
+
+/// Reads the `__metadata__` strings of a safetensors file already in memory
+/// (empty if it has none), checking the whole header as `loadSafetensors` does.
+public func loadSafetensorsMetadata(bytes: [UInt8], name: String) throws -> [String: String] {
+    try SafetensorsFile(bytes: bytes, path: name).metadata
 }
 
 // MARK: - Writing
@@ -128,13 +141,9 @@ private struct SafetensorsFile {
     let entries: [Entry]
     let metadata: [String: String]
 
-    /// Reads the file and checks its header and layout, throwing on any malformation.
-    init(path: String) throws {
+    /// Checks the header and layout of a file's `bytes`, throwing on any malformation.
+    init(bytes: [UInt8], path: String) throws {
         func fail(_ reason: String) -> SafetensorsError { SafetensorsError(path: path, reason: reason) }
-        guard let contents = FileManager.default.contents(atPath: path) else {
-            throw fail(FileManager.default.fileExists(atPath: path) ? "cannot read the file" : "no such file")
-        }
-        let bytes = [UInt8](contents)
         guard bytes.count >= 8 else {
             throw fail("truncated: the file has \(bytes.count) bytes, too few for the 8-byte header length")
         }
@@ -166,6 +175,15 @@ private struct SafetensorsFile {
         }
         return result
     }
+}
+
+/// The whole file as bytes, or a `SafetensorsError` saying why it cannot be read.
+private func readSafetensorsFile(_ path: String) throws -> [UInt8] {
+    guard let contents = FileManager.default.contents(atPath: path) else {
+        let reason = FileManager.default.fileExists(atPath: path) ? "cannot read the file" : "no such file"
+        throw SafetensorsError(path: path, reason: reason)
+    }
+    return [UInt8](contents)
 }
 
 /// The header's JSON object.
@@ -202,23 +220,28 @@ private func parseEntry(name: String, _ value: Any, fail: (String) -> Safetensor
         throw fail("tensor '\(name)' has an invalid shape \(shape) or data_offsets \(offsets)")
     }
     let span = offsets[1] - offsets[0]
-    guard let size = byteCount(shape, elementSize: dtype.size), size == span else {
-        let needed = byteCount(shape, elementSize: dtype.size).map(String.init) ?? "too many"
-        throw fail("tensor '\(name)': shape \(shape) of \(dtypeName) needs \(needed) bytes, "
+    guard let size = byteCount(shape, elementSize: dtype.size) else {
+        throw fail("tensor '\(name)': shape \(shape) is too large (its sizes multiply past \(Int.max))")
+    }
+    guard size == span else {
+        throw fail("tensor '\(name)': shape \(shape) of \(dtypeName) needs \(size) bytes, "
                    + "data_offsets \(offsets) hold \(span)")
     }
     return Entry(name: name, dtype: dtype, shape: shape, begin: offsets[0], end: offsets[1])
 }
 
-/// The bytes a tensor of `shape` occupies, or `nil` if that overflows `Int`.
+/// The bytes a tensor of `shape` occupies, or `nil` if the shape is too large
+/// for `Int`. A size of 0 counts as 1 in that check, as it does for strides
+/// (`contiguousStrides`): `[0, 2³², 2³²]` holds no bytes, but its strides
+/// cannot be computed, so it is refused too.
 private func byteCount(_ shape: [Int], elementSize: Int) -> Int? {
     var total = elementSize
     for n in shape {
-        let (product, overflow) = total.multipliedReportingOverflow(by: n)
+        let (product, overflow) = total.multipliedReportingOverflow(by: max(n, 1))
         if overflow { return nil }
         total = product
     }
-    return total
+    return shape.contains(0) ? 0 : total
 }
 
 /// A JSON array of integers, or `nil`.
